@@ -1,0 +1,460 @@
+"""One SCTP association as seen on the wire: endpoints, negotiation, state, streams, ending, events, anomalies."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sctpscope.analysis.anomalies import MAX_PER_ASSOCIATION
+from sctpscope.analysis.streams import DataFlow
+from sctpscope.decode.sctp import chunk_name
+
+INITIATOR, RESPONDER = 0, 1
+SIDE_NAMES = ("initiator", "responder")
+DIRECTIONS = ("initiator_to_responder", "responder_to_initiator")
+
+# Chunk type codes (RFC 9260 §3.2 and extensions).
+DATA, INIT, INIT_ACK, SACK, HEARTBEAT, HEARTBEAT_ACK, ABORT, SHUTDOWN, SHUTDOWN_ACK, ERROR = range(10)
+COOKIE_ECHO, COOKIE_ACK, ECNE, CWR, SHUTDOWN_COMPLETE, AUTH, NR_SACK = range(10, 17)
+I_DATA, ASCONF_ACK, RE_CONFIG, FORWARD_TSN, ASCONF, I_FORWARD_TSN = 64, 128, 130, 192, 193, 194
+
+# Parameter types used here.
+P_IPV4, P_IPV6 = 5, 6
+P_ECN, P_ZERO_CHECKSUM, P_RANDOM, P_SUPPORTED_EXT, P_FWD_TSN, P_ADAPTATION = 0x8000, 0x8001, 0x8002, 0x8008, 0xC000, 0xC006
+P_ADD_IP, P_DEL_IP, P_SET_PRIMARY = 0xC001, 0xC002, 0xC004
+P_OUT_RESET, P_IN_RESET, P_ADD_OUT, P_ADD_IN = 13, 14, 17, 18
+
+EXTENSION_CHUNKS = {FORWARD_TSN: "PR-SCTP", AUTH: "AUTH", ASCONF: "ASCONF", RE_CONFIG: "RE-CONFIG",
+                    I_DATA: "I-DATA", NR_SACK: "NR-SACK", 129: "PKTDROP", 132: "PAD"}
+
+
+def _ints(p, *names) -> list[int]:
+    for n in names:
+        v = getattr(p, n, None)
+        if v is not None:
+            return list(v)
+    return []
+
+
+def extensions_of(params) -> list[str]:
+    """The extensions an endpoint announces in its INIT or INIT ACK parameters."""
+    ext = set()
+    for p in params:
+        t = p.type
+        if t == P_SUPPORTED_EXT:
+            for ct in _ints(p, "chunk_types", "types", "values"):
+                name = EXTENSION_CHUNKS.get(ct)
+                if name:
+                    ext.add(name)
+        elif t == P_FWD_TSN:
+            ext.add("PR-SCTP")
+        elif t == P_ECN:
+            ext.add("ECN")
+        elif t == P_RANDOM:
+            ext.add("AUTH")
+        elif t == P_ZERO_CHECKSUM:
+            ext.add("ZERO_CHECKSUM")
+        elif t == P_ADAPTATION:
+            ext.add("ADAPTATION")
+    return sorted(ext)
+
+
+class Endpoint:
+    __slots__ = ("port", "addresses", "tag", "init", "extensions", "a_rwnd", "zero_window_since")
+
+    def __init__(self, port: int, tag: int | None) -> None:
+        self.port = port
+        self.addresses: set[str] = set()
+        self.tag = tag          # the verification tag packets TO this endpoint carry
+        self.init: dict | None = None
+        self.extensions: list[str] = []
+        self.a_rwnd: int | None = None
+        self.zero_window_since: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"port": self.port, "addresses": sorted(self.addresses, key=_addr_key), "vtag": self.tag,
+                "init": self.init}
+
+
+def _addr_key(a: str) -> tuple:
+    return (":" in a, a)
+
+
+class PathStats:
+    """One source/destination address pair of an association (multihoming)."""
+
+    __slots__ = ("packets", "data_chunks", "retransmissions", "heartbeats", "rtt_n", "rtt_min", "rtt_max",
+                 "rtt_sum", "first_frame")
+
+    def __init__(self, frame: int) -> None:
+        self.packets = self.data_chunks = self.retransmissions = self.heartbeats = self.rtt_n = 0
+        self.rtt_min = self.rtt_max = self.rtt_sum = 0.0
+        self.first_frame = frame
+
+    def rtt(self, value: float) -> None:
+        if self.rtt_n == 0 or value < self.rtt_min:
+            self.rtt_min = value
+        if value > self.rtt_max:
+            self.rtt_max = value
+        self.rtt_n += 1
+        self.rtt_sum += value
+
+    def rtt_dict(self) -> dict | None:
+        if not self.rtt_n:
+            return None
+        return {"count": self.rtt_n, "min": self.rtt_min, "max": self.rtt_max, "mean": self.rtt_sum / self.rtt_n}
+
+
+class Association:
+    """State of one association: fed packet by packet by the Tracker, turned into the contract dict at the end."""
+
+    def __init__(self, ident: int, frame: int, ts: float, initiator: Endpoint, responder: Endpoint) -> None:
+        self.id = ident
+        self.first_frame = self.last_frame = frame
+        self.start = self.end = ts
+        self.eps = (initiator, responder)
+        self.init_seen = self.init_ack_seen = False
+        self.cookie_ack_seen = False
+        self.packets = 0
+        self.chunks = (Counter(), Counter())
+        self.flows = (DataFlow(), DataFlow())
+        self.negotiated: list[int | None] | None = None
+        self.ending = {"kind": "none", "by": None, "first_frame": None, "abort_causes": []}
+        self.shutdown_sent = [False, False]
+        self.closed = False
+        self.aborted = False
+        self.events: list[dict] = []
+        self.anomalies: list[dict] = []
+        self.anomaly_count = 0
+        self.checksums = (Counter(), Counter())   # per sender: status -> count
+        self.first_bad = [None, None]
+        self.paths: dict[tuple[str, str], PathStats] = {}
+        self.primary: list[tuple[str, str] | None] = [None, None]
+        self.primary_changes: list[dict] = []
+        self.heartbeats: dict[tuple[int, bytes], tuple[float, tuple[str, str]]] = {}
+        self.restart_of: int | None = None
+        self.init_count = [0, 0]
+        self.cookie_echo_count = 0
+        self.shutdown_frames: list[int] = []
+
+    # -- helpers -------------------------------------------------------------------------------------
+    def event(self, ts: float, frame: int, kind: str, endpoint: int | None, **extra) -> None:
+        ev = {"ts": ts, "frame": frame, "type": kind}
+        if endpoint is not None:
+            ev["endpoint"] = SIDE_NAMES[endpoint]
+        ev.update(extra)
+        self.events.append(ev)
+
+    def anomaly(self, frame: int, kind: str, detail: str) -> None:
+        self.anomaly_count += 1
+        if len(self.anomalies) < MAX_PER_ASSOCIATION:
+            self.anomalies.append({"frame": frame, "kind": kind, "detail": detail})
+
+    # -- per packet ----------------------------------------------------------------------------------
+    def packet(self, rec, side: int) -> None:
+        pkt = rec.packet
+        frame, ts = rec.frame, rec.ts
+        self.packets += 1
+        self.last_frame, self.end = frame, ts
+        me, peer = self.eps[side], self.eps[1 - side]
+        me.addresses.add(rec.src)
+        peer.addresses.add(rec.dst)
+        path = (rec.src, rec.dst)
+        ps = self.paths.get(path)
+        if ps is None:
+            ps = self.paths[path] = PathStats(frame)
+        ps.packets += 1
+        self.checksums[side][pkt.checksum_status] += 1
+        if pkt.checksum_status in ("bad", "zero") and self.first_bad[side] is None:
+            self.first_bad[side] = frame
+        if pkt.problems:
+            self.anomaly(frame, "malformed_chunk", str(pkt.problems[0]))
+        chunks = pkt.chunks
+        if len(chunks) > 1:
+            for c in chunks:
+                if c.type in (INIT, INIT_ACK, SHUTDOWN_COMPLETE):
+                    self.anomaly(frame, "bundling_violation", f"{chunk_name(c.type)} bundled with "
+                                 f"{len(chunks) - 1} other chunk(s)")
+                    break
+        counts = self.chunks[side]
+        for c in chunks:
+            t = c.type
+            counts[t] += 1
+            handler = _HANDLERS.get(t)
+            if handler is not None:
+                try:
+                    handler(self, c, side, rec, ps)
+                except (AttributeError, TypeError):
+                    # A chunk cut short lacks the fields a handler needs; it is a decode problem already.
+                    pass
+
+    # -- chunk handlers ------------------------------------------------------------------------------
+    def _init(self, c, side: int, rec, ps) -> None:
+        ep = self.eps[side]
+        self.init_count[side] += 1
+        if c.type == INIT:
+            self.init_seen = True
+            if self.init_count[side] == 2:
+                self.anomaly(rec.frame, "init_retransmitted", "INIT sent again before an INIT ACK was seen")
+        else:
+            self.init_ack_seen = True
+        ep.tag = c.initiate_tag
+        ep.extensions = extensions_of(c.params)
+        ep.init = {"initiate_tag": c.initiate_tag, "a_rwnd": c.a_rwnd, "outbound_streams": c.outbound_streams,
+                   "max_inbound_streams": c.inbound_streams, "initial_tsn": c.initial_tsn,
+                   "extensions": ep.extensions}
+        ep.a_rwnd = c.a_rwnd
+        for p in c.params:
+            if p.type in (P_IPV4, P_IPV6) and getattr(p, "address", None):
+                ep.addresses.add(p.address)
+            elif p.type == P_ADAPTATION and c.type == INIT_ACK:
+                self.event(rec.ts, rec.frame, "ADAPTATION_INDICATION", 1 - side,
+                           indication=getattr(p, "indication", None))
+        ini, res = self.eps[INITIATOR].init, self.eps[RESPONDER].init
+        if ini and res:
+            self.negotiated = [min(ini["outbound_streams"], res["max_inbound_streams"]),
+                               min(res["outbound_streams"], ini["max_inbound_streams"])]
+
+    def _cookie_echo(self, c, side: int, rec, ps) -> None:
+        self.cookie_echo_count += 1
+        if self.cookie_echo_count == 2:
+            self.anomaly(rec.frame, "cookie_echo_retransmitted", "COOKIE ECHO sent again")
+
+    def _cookie_ack(self, c, side: int, rec, ps) -> None:
+        if not self.cookie_ack_seen:
+            self.cookie_ack_seen = True
+            self.event(rec.ts, rec.frame, "COMM_UP", INITIATOR if side == RESPONDER else RESPONDER)
+            self.event(rec.ts, rec.frame, "COMM_UP", side)
+
+    def _data(self, c, side: int, rec, ps) -> None:
+        flow = self.flows[side]
+        if c.tsn is None:
+            return
+        st, sent, late, new = (flow.data if c.type == DATA else flow.idata_chunk)(c, rec.frame)
+        ps.data_chunks += 1
+        if sent > 1:
+            ps.retransmissions += 1
+            if sent == 4:
+                self.anomaly(rec.frame, "retransmitted_more_than_twice",
+                             f"TSN {c.tsn} sent for the 4th time by the {SIDE_NAMES[side]}")
+        elif new:
+            path = (rec.src, rec.dst)
+            if self.primary[side] != path:
+                if self.primary[side] is not None:
+                    self.primary_changes.append({"frame": rec.frame, "ts": rec.ts, "by": SIDE_NAMES[side],
+                                                 "from": list(self.primary[side]), "to": list(path)})
+                self.primary[side] = path
+            if self.shutdown_sent[side]:
+                self.anomaly(rec.frame, "data_after_shutdown",
+                             f"new DATA TSN {c.tsn} after the {SIDE_NAMES[side]} began the shutdown")
+        if late:
+            self.anomaly(rec.frame, "out_of_order",
+                         f"stream {c.sid} message SSN/MID {c.ssn if c.type == DATA else c.mid} arrived after a later one")
+        if self.negotiated and c.sid >= self.negotiated[side] and not st.beyond_negotiated:
+            st.beyond_negotiated = True
+            self.anomaly(rec.frame, "invalid_stream_id",
+                         f"DATA on stream {c.sid}, but {self.negotiated[side]} streams were negotiated "
+                         f"{DIRECTIONS[side].replace('_', ' ')}")
+
+    def _sack(self, c, side: int, rec, ps) -> None:
+        ep = self.eps[side]
+        ep.a_rwnd = c.a_rwnd
+        if c.a_rwnd == 0:
+            if ep.zero_window_since is None:
+                ep.zero_window_since = rec.frame
+                self.anomaly(rec.frame, "zero_window", f"the {SIDE_NAMES[side]} advertised a_rwnd 0")
+        else:
+            ep.zero_window_since = None
+
+    def _heartbeat(self, c, side: int, rec, ps) -> None:
+        ps.heartbeats += 1
+        info = _hb_info(c)
+        if len(self.heartbeats) < 1024:
+            self.heartbeats[(side, info)] = (rec.ts, (rec.src, rec.dst))
+
+    def _heartbeat_ack(self, c, side: int, rec, ps) -> None:
+        sent = self.heartbeats.pop((1 - side, _hb_info(c)), None)
+        if sent is not None:
+            p = self.paths.get(sent[1])
+            if p is not None:
+                p.rtt(rec.ts - sent[0])
+
+    def _abort(self, c, side: int, rec, ps) -> None:
+        causes = [{"code": x.code, "name": x.name, "detail": (x.detail() or None)} for x in c.causes]
+        if not self.aborted and not self.closed:
+            self.aborted = True
+            self.ending = {"kind": "abort", "by": SIDE_NAMES[side], "first_frame": rec.frame,
+                           "abort_causes": causes, "t_bit": bool(c.flags & 1)}
+            kind = "COMM_LOST" if self.cookie_ack_seen or not self.init_seen else "CANT_STR_ASSOC"
+            self.event(rec.ts, rec.frame, kind, 1 - side, causes=[x["code"] for x in causes])
+
+    def _shutdown(self, c, side: int, rec, ps) -> None:
+        self.shutdown_frames.append(rec.frame)
+        if not self.shutdown_sent[side]:
+            self.shutdown_sent[side] = True
+            if self.ending["kind"] == "none":
+                self.ending = {"kind": "graceful", "by": SIDE_NAMES[side], "first_frame": rec.frame,
+                               "abort_causes": []}
+            if c.type == SHUTDOWN:
+                self.event(rec.ts, rec.frame, "SHUTDOWN_EVENT", 1 - side)
+
+    def _shutdown_complete(self, c, side: int, rec, ps) -> None:
+        if not self.closed and not self.aborted:
+            self.closed = True
+            if self.ending["kind"] == "none":
+                self.ending = {"kind": "graceful", "by": SIDE_NAMES[side], "first_frame": rec.frame,
+                               "abort_causes": []}
+            self.event(rec.ts, rec.frame, "SHUTDOWN_COMP", INITIATOR)
+            self.event(rec.ts, rec.frame, "SHUTDOWN_COMP", RESPONDER)
+
+    def _error(self, c, side: int, rec, ps) -> None:
+        for x in c.causes:
+            self.event(rec.ts, rec.frame, "REMOTE_ERROR", 1 - side, code=x.code, name=x.name)
+            self.anomaly(rec.frame, "error_chunk", f"{x.name}" + (f": {x.detail()}" if x.detail() else ""))
+
+    def _asconf(self, c, side: int, rec, ps) -> None:
+        ep = self.eps[side]
+        for p in c.params:
+            if p.type in (P_ADD_IP, P_DEL_IP, P_SET_PRIMARY):
+                addr = getattr(p.address, "address", None) if p.address is not None else None
+                if addr:
+                    ep.addresses.add(addr)
+                what = {P_ADD_IP: "ADDR_ADDED", P_DEL_IP: "ADDR_REMOVED", P_SET_PRIMARY: "ADDR_MADE_PRIM"}[p.type]
+                self.event(rec.ts, rec.frame, "PEER_ADDR_CHANGE", 1 - side, address=addr, state=what)
+
+    def _reconfig(self, c, side: int, rec, ps) -> None:
+        for p in c.params:
+            sids = _ints(p, "sids", "stream_ids")
+            if p.type == P_OUT_RESET:        # sender resets its outgoing streams
+                self._reset_streams(self.flows[side], sids)
+                self.event(rec.ts, rec.frame, "STREAM_RESET", 1 - side, direction="incoming", sids=sids)
+            elif p.type == P_IN_RESET:       # sender asks the peer to reset the peer's outgoing streams
+                self._reset_streams(self.flows[1 - side], sids)
+                self.event(rec.ts, rec.frame, "STREAM_RESET", 1 - side, direction="outgoing", sids=sids)
+            elif p.type in (P_ADD_OUT, P_ADD_IN) and self.negotiated:
+                d = side if p.type == P_ADD_OUT else 1 - side
+                n = getattr(p, "new_streams", 0) or 0
+                self.negotiated[d] = (self.negotiated[d] or 0) + n
+                self.event(rec.ts, rec.frame, "STREAM_CHANGE", 1 - side, direction=DIRECTIONS[d], added=n)
+
+    @staticmethod
+    def _reset_streams(flow: DataFlow, sids: list[int]) -> None:
+        for sid, st in flow.streams.items():
+            if not sids or sid in sids:
+                st.reset()
+
+    def _forward_tsn(self, c, side: int, rec, ps) -> None:
+        flow = self.flows[side]
+        if c.type == FORWARD_TSN:
+            n = flow.forward_tsn(c.new_cum_tsn)
+        else:
+            n = flow.i_forward_tsn(c.new_cum_tsn, c.entries)
+        if n:
+            self.event(rec.ts, rec.frame, "SEND_FAILED", side, abandoned=n)
+
+    def _auth(self, c, side: int, rec, ps) -> None:
+        if not any(e["type"] == "AUTHENTICATION" and e.get("endpoint") == SIDE_NAMES[1 - side] for e in self.events):
+            self.event(rec.ts, rec.frame, "AUTHENTICATION", 1 - side, key_id=c.shared_key_id)
+
+    # -- the contract record -------------------------------------------------------------------------
+    def state(self) -> str:
+        if self.aborted:
+            return "aborted"
+        if self.closed:
+            return "closed"
+        if any(self.shutdown_sent):
+            return "shutting_down"
+        if self.cookie_ack_seen:
+            return "established"
+        if self.init_seen or self.init_ack_seen:
+            return "incomplete"
+        return "established"
+
+    def finish(self) -> None:
+        """End-of-capture verdicts: checksum offload vs corruption, gaps, incomplete messages."""
+        for side in (INITIATOR, RESPONDER):
+            cs = self.checksums[side]
+            total = sum(cs.values())
+            bad = cs["bad"] + cs["zero"]
+            who = SIDE_NAMES[side]
+            if bad and bad == total and total > 1:
+                self.anomaly(self.first_bad[side], "checksum_offload",
+                             f"all {total} packets from the {who} have a wrong checksum: checksum offload")
+            elif bad:
+                zero_ok = "ZERO_CHECKSUM" in self.eps[1 - side].extensions
+                if cs["zero"] and not zero_ok:
+                    self.anomaly(self.first_bad[side], "zero_checksum",
+                                 f"{cs['zero']} packet(s) from the {who} with checksum 0")
+                if cs["bad"]:
+                    self.anomaly(self.first_bad[side], "bad_checksum",
+                                 f"{cs['bad']} of {total} packets from the {who} have a wrong CRC32c")
+            flow = self.flows[side]
+            gaps = flow.tsn_gaps()
+            if gaps:
+                self.anomaly(self.last_frame, "tsn_gap", f"{gaps} TSN(s) from the {who} never seen")
+            for sid, st in sorted(flow.streams.items()):
+                if st.ssn_gaps():
+                    self.anomaly(self.last_frame, "ssn_gap",
+                                 f"stream {sid} from the {who}: {st.ssn_gaps()} ordered message(s) never seen")
+            inc = flow.incomplete_messages()
+            if inc:
+                self.anomaly(self.last_frame, "incomplete_message",
+                             f"{inc} message(s) from the {who} still missing fragments")
+        if self.init_seen and not self.init_ack_seen and not self.aborted:
+            self.anomaly(self.first_frame, "unanswered_init", "no INIT ACK answered the INIT")
+            if not any(e["type"] == "CANT_STR_ASSOC" for e in self.events):
+                self.event(self.end, self.last_frame, "CANT_STR_ASSOC", INITIATOR)
+        self.anomalies.sort(key=lambda a: a["frame"])
+        self.events.sort(key=lambda e: e["frame"])
+
+    def as_dict(self) -> dict:
+        streams = []
+        for side in (INITIATOR, RESPONDER):
+            for sid, st in sorted(self.flows[side].streams.items()):
+                streams.append(st.as_dict(DIRECTIONS[side]))
+        handshake = self.init_seen and self.init_ack_seen
+        neg = None
+        if handshake and self.negotiated:
+            neg = {"initiator_to_responder_streams": self.negotiated[0],
+                   "responder_to_initiator_streams": self.negotiated[1]}
+        paths = []
+        for (src, dst), p in self.paths.items():
+            paths.append({"src": src, "dst": dst, "packets": p.packets, "data_chunks": p.data_chunks,
+                          "retransmissions": p.retransmissions, "heartbeats": p.heartbeats,
+                          "heartbeat_rtt": p.rtt_dict(),
+                          "first_frame": p.first_frame})
+        flows = self.flows
+        return {
+            "id": self.id, "first_frame": self.first_frame, "last_frame": self.last_frame,
+            "start": self.start, "end": self.end, "handshake_seen": handshake,
+            "initiator": self.eps[INITIATOR].as_dict(), "responder": self.eps[RESPONDER].as_dict(),
+            "negotiated": neg, "state": self.state(), "packets": self.packets,
+            "chunks": {SIDE_NAMES[s]: {chunk_name(t): n for t, n in sorted(self.chunks[s].items())}
+                       for s in (INITIATOR, RESPONDER)},
+            "streams": streams,
+            "retransmissions": {"initiator": flows[0].retransmissions, "responder": flows[1].retransmissions},
+            "ending": self.ending, "events": self.events, "anomalies": self.anomalies,
+            # beyond the contract
+            "extensions": sorted(set(self.eps[0].extensions) & set(self.eps[1].extensions)),
+            "paths": paths, "primary_path_changes": self.primary_changes,
+            "restart_of": self.restart_of, "anomaly_count": self.anomaly_count,
+            "abandoned_messages": {"initiator": flows[0].abandoned, "responder": flows[1].abandoned},
+        }
+
+
+def _hb_info(c) -> bytes:
+    for p in getattr(c, "params", ()):
+        v = getattr(p, "info", None) or getattr(p, "value", None)
+        if v is not None:
+            return bytes(v)
+    return b""
+
+
+_HANDLERS = {
+    INIT: Association._init, INIT_ACK: Association._init, COOKIE_ECHO: Association._cookie_echo,
+    COOKIE_ACK: Association._cookie_ack, DATA: Association._data, I_DATA: Association._data,
+    SACK: Association._sack, NR_SACK: Association._sack, HEARTBEAT: Association._heartbeat,
+    HEARTBEAT_ACK: Association._heartbeat_ack, ABORT: Association._abort, SHUTDOWN: Association._shutdown,
+    SHUTDOWN_ACK: Association._shutdown, SHUTDOWN_COMPLETE: Association._shutdown_complete,
+    ERROR: Association._error, ASCONF: Association._asconf, RE_CONFIG: Association._reconfig,
+    FORWARD_TSN: Association._forward_tsn, I_FORWARD_TSN: Association._forward_tsn, AUTH: Association._auth,
+}

@@ -1,0 +1,95 @@
+"""Serial number arithmetic (RFC 1982) for TSNs, SSNs and MIDs, and a bounded memory of TSNs seen."""
+
+from __future__ import annotations
+
+
+class Unwrapper:
+    """Maps a wrapping counter of `bits` bits onto an unbounded integer line, near the last value seen."""
+
+    __slots__ = ("mod", "half", "last")
+
+    def __init__(self, bits: int) -> None:
+        self.mod = 1 << bits
+        self.half = 1 << (bits - 1)
+        self.last: int | None = None
+
+    def __call__(self, value: int) -> int:
+        last = self.last
+        if last is None:
+            self.last = value
+            return value
+        delta = (value - last) % self.mod
+        if delta >= self.half:
+            delta -= self.mod
+        u = last + delta
+        if delta > 0:
+            self.last = u
+        return u
+
+
+class SeenSet:
+    """Which unwrapped numbers were seen: everything <= `floor`, plus a bounded set above it.
+
+    Memory stays bounded by `cap`: when the set is full the lowest entries are folded into the floor
+    (they are then reported as seen; `evicted` counts how often that happened).
+    """
+
+    __slots__ = ("start", "floor", "above", "below", "cap", "evicted")
+
+    def __init__(self, cap: int = 4096) -> None:
+        self.start: int | None = None   # the first number seen; lower ones are kept in `below`
+        self.floor: int | None = None
+        self.above: set[int] = set()
+        self.below: set[int] = set()
+        self.cap = cap
+        self.evicted = 0
+
+    def add(self, n: int) -> bool:
+        """Record n; True if it was seen before."""
+        floor = self.floor
+        if floor is None:
+            self.start = self.floor = n
+            return False
+        if n < self.start:
+            if n in self.below:
+                return True
+            if len(self.below) < self.cap:
+                self.below.add(n)
+            return False
+        if n <= floor or n in self.above:
+            return True
+        if n == floor + 1:
+            floor = n
+            above = self.above
+            while floor + 1 in above:
+                floor += 1
+                above.discard(floor)
+            self.floor = floor
+        else:
+            self.above.add(n)
+            if len(self.above) > self.cap:
+                self._shrink()
+        return False
+
+    def __contains__(self, n: int) -> bool:
+        if self.floor is None:
+            return False
+        if n < self.start:
+            return n in self.below
+        return n <= self.floor or n in self.above
+
+    def missing(self) -> int:
+        """Numbers never seen between the floor and the highest number seen."""
+        if not self.above:
+            return 0
+        return max(self.above) - self.floor - len(self.above)
+
+    def highest(self) -> int | None:
+        return max(self.above) if self.above else self.floor
+
+    def _shrink(self) -> None:
+        keep = sorted(self.above)
+        drop = len(keep) // 4
+        self.evicted += drop
+        self.floor = keep[drop - 1]
+        self.above = set(keep[drop:])

@@ -1,0 +1,264 @@
+"""User data of one direction of an association: TSNs, retransmissions, message reassembly, per-stream order.
+
+Messages are reassembled as the receiver would (RFC 9260 §6.9): DATA fragments by the B/E bits over
+contiguous TSNs of one stream (unordered ones are not keyed by their meaningless SSN); I-DATA fragments by
+(stream, U bit, MID) and FSN (RFC 8260 §2.1). Memory is bounded: pending fragments and remembered TSNs are
+capped, and what the caps drop is counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sctpscope.analysis.serial import SeenSet, Unwrapper
+
+MAX_PENDING_FRAGMENTS = 8192
+SSN_WINDOW = 1024                      # ordered messages remembered per stream for duplicate/late checks
+_WINDOW_MASK = (1 << SSN_WINDOW) - 1
+MAX_RETX_TRACKED = 65536
+
+FLAG_E, FLAG_B, FLAG_U = 0x01, 0x02, 0x04
+
+
+class StreamStats:
+    """One stream id in one direction (contract: `streams[]`)."""
+
+    __slots__ = ("sid", "messages", "data_chunks", "bytes", "ordered", "unordered", "fragmented", "ppids",
+                 "bits", "unwrap", "first_ssn", "lo", "hi", "seen", "distinct", "out_of_order", "gaps_before",
+                 "resets", "first_frame", "beyond_negotiated")
+
+    def __init__(self, sid: int, bits: int = 16) -> None:
+        self.sid = sid
+        self.messages = self.data_chunks = self.bytes = 0
+        self.ordered = self.unordered = self.fragmented = 0
+        self.ppids: Counter = Counter()
+        self.bits = bits
+        self.unwrap = Unwrapper(bits)
+        self.first_ssn: int | None = None
+        self.lo: int | None = None       # lowest and highest unwrapped SSN (MID) of this reset epoch
+        self.hi: int | None = None
+        self.seen = 0                    # bitmap of SSNs seen within SSN_WINDOW below `hi`
+        self.distinct = 0
+        self.out_of_order = 0
+        self.gaps_before = 0             # gaps of epochs ended by stream resets
+        self.resets = 0
+        self.first_frame = 0
+        self.beyond_negotiated = False
+
+    def message(self, unordered: bool, ssn: int, ppid: int | None, chunks: int) -> bool:
+        """Count a complete message; returns True if it arrived out of order."""
+        self.messages += 1
+        if chunks > 1:
+            self.fragmented += 1
+        if ppid is not None:
+            self.ppids[ppid] += 1
+        if unordered:
+            self.unordered += 1
+            return False
+        self.ordered += 1
+        if self.first_ssn is None:
+            self.first_ssn = ssn
+        u = self.unwrap(ssn)
+        hi = self.hi
+        if hi is None:
+            self.lo = self.hi = u
+            self.seen = 1
+            self.distinct = 1
+            return False
+        if u > hi:
+            # Bit i of `seen` stands for SSN hi - i: a window of SSN_WINDOW numbers below the highest.
+            self.seen = ((self.seen << (u - hi)) | 1) & _WINDOW_MASK
+            self.hi = u
+            self.distinct += 1
+            return False
+        if u < self.lo:
+            self.lo = u
+        i = hi - u
+        if i < SSN_WINDOW:
+            bit = 1 << i
+            if self.seen & bit:
+                return False        # the same message again (not a retransmission: a new TSN)
+            self.seen |= bit
+        self.distinct += 1
+        self.out_of_order += 1
+        return True
+
+    def reset(self) -> None:
+        """A RE-CONFIG stream reset (RFC 6525): sequence numbers start again at 0."""
+        self.gaps_before += self.ssn_gaps()
+        self.resets += 1
+        self.unwrap = Unwrapper(self.bits)
+        self.lo = self.hi = None
+        self.seen = 0
+        self.distinct = 0
+
+    def ssn_gaps(self) -> int:
+        if self.hi is None:
+            return self.gaps_before
+        return self.gaps_before + max(0, self.hi - self.lo + 1 - self.distinct)
+
+    def last_ssn(self) -> int | None:
+        return None if self.hi is None else self.hi % (1 << self.bits)
+
+    def as_dict(self, direction: str) -> dict:
+        return {"direction": direction, "sid": self.sid, "messages": self.messages,
+                "data_chunks": self.data_chunks, "bytes": self.bytes, "ordered": self.ordered,
+                "unordered": self.unordered, "fragmented_messages": self.fragmented,
+                "ppids": {str(k): v for k, v in sorted(self.ppids.items())},
+                "first_ssn": self.first_ssn, "last_ssn": self.last_ssn(), "ssn_gaps": self.ssn_gaps(),
+                "out_of_order": self.out_of_order,
+                "resets": self.resets, "beyond_negotiated": self.beyond_negotiated}
+
+
+class DataFlow:
+    """All user data sent by one endpoint of an association."""
+
+    __slots__ = ("unwrap", "tsns", "streams", "data_chunks", "retransmissions", "retx_count", "pending",
+                 "ipending", "fragments_dropped", "abandoned", "highest_tsn", "idata")
+
+    def __init__(self) -> None:
+        self.unwrap = Unwrapper(32)
+        self.tsns = SeenSet()
+        self.streams: dict[int, StreamStats] = {}
+        self.data_chunks = 0
+        self.retransmissions = 0
+        self.retx_count: dict[int, int] = {}
+        # DATA fragments waiting for their message: unwrapped TSN -> (sid, ssn, flags, ppid, length)
+        self.pending: dict[int, tuple[int, int, int, int, int]] = {}
+        # I-DATA messages being reassembled: (sid, unordered, mid) -> [ppid, fsns set, last fsn, chunks]
+        self.ipending: dict[tuple[int, bool, int], list] = {}
+        self.fragments_dropped = 0
+        self.abandoned = 0
+        self.highest_tsn: int | None = None
+        self.idata = False
+
+    def stream(self, sid: int, frame: int) -> StreamStats:
+        st = self.streams.get(sid)
+        if st is None:
+            st = self.streams[sid] = StreamStats(sid, 32 if self.idata else 16)
+            st.first_frame = frame
+        return st
+
+    def _tsn(self, tsn: int) -> tuple[int, bool, int]:
+        """Unwrap a TSN and record it: (unwrapped, seen before, times sent so far)."""
+        u = self.unwrap(tsn)
+        if self.highest_tsn is None or u > self.highest_tsn:
+            self.highest_tsn = u
+        if not self.tsns.add(u):
+            return u, False, 1
+        self.retransmissions += 1
+        n = self.retx_count.get(u, 1) + 1
+        if len(self.retx_count) < MAX_RETX_TRACKED or u in self.retx_count:
+            self.retx_count[u] = n
+        return u, True, n
+
+    def data(self, c, frame: int) -> tuple[StreamStats, int, bool, bool]:
+        """A DATA chunk: returns (stream, times this TSN was sent, message completed out of order?, new?)."""
+        st = self.stream(c.sid, frame)
+        st.data_chunks += 1
+        self.data_chunks += 1
+        u, dup, n = self._tsn(c.tsn)
+        if dup:
+            return st, n, False, False
+        st.bytes += c.payload_length
+        flags = c.flags
+        if flags & (FLAG_B | FLAG_E) == FLAG_B | FLAG_E:
+            return st, 1, st.message(bool(flags & FLAG_U), c.ssn, c.ppid, 1), True
+        self.pending[u] = (c.sid, c.ssn, flags, c.ppid, c.payload_length)
+        late = self._assemble(u, st)
+        if len(self.pending) > MAX_PENDING_FRAGMENTS:
+            for t in sorted(self.pending)[: MAX_PENDING_FRAGMENTS // 4]:
+                del self.pending[t]
+                self.fragments_dropped += 1
+        return st, 1, late, True
+
+    def _assemble(self, u: int, st: StreamStats) -> bool:
+        """If the fragment at TSN u completes a message, count it and forget its fragments."""
+        pending = self.pending
+        sid, ssn, flags, _, _ = pending[u]
+        unordered = flags & FLAG_U
+        lo = u
+        while not pending[lo][2] & FLAG_B:
+            prev = pending.get(lo - 1)
+            if (prev is None or prev[0] != sid or prev[2] & FLAG_U != unordered or prev[2] & FLAG_E
+                    or (not unordered and prev[1] != ssn)):
+                return False
+            lo -= 1
+        hi = u
+        while not pending[hi][2] & FLAG_E:
+            nxt = pending.get(hi + 1)
+            if (nxt is None or nxt[0] != sid or nxt[2] & FLAG_U != unordered or nxt[2] & FLAG_B
+                    or (not unordered and nxt[1] != ssn)):
+                return False
+            hi += 1
+        first = pending[lo]
+        for t in range(lo, hi + 1):
+            del pending[t]
+        return st.message(bool(unordered), first[1], first[3], hi - lo + 1)
+
+    def idata_chunk(self, c, frame: int) -> tuple[StreamStats, int, bool, bool]:
+        """An I-DATA chunk (RFC 8260): reassembly by (sid, U, MID) and FSN."""
+        self.idata = True
+        st = self.stream(c.sid, frame)
+        st.data_chunks += 1
+        self.data_chunks += 1
+        u, dup, n = self._tsn(c.tsn)
+        if dup:
+            return st, n, False, False
+        st.bytes += c.payload_length
+        flags = c.flags
+        unordered = bool(flags & FLAG_U)
+        if flags & (FLAG_B | FLAG_E) == FLAG_B | FLAG_E:
+            return st, 1, st.message(unordered, c.mid, c.ppid, 1), True
+        key = (c.sid, unordered, c.mid)
+        m = self.ipending.get(key)
+        if m is None:
+            if len(self.ipending) >= MAX_PENDING_FRAGMENTS:
+                self.ipending.pop(next(iter(self.ipending)))
+                self.fragments_dropped += 1
+            m = self.ipending[key] = [None, set(), None, 0]
+        fsn = 0 if flags & FLAG_B else c.fsn
+        if flags & FLAG_B:
+            m[0] = c.ppid
+        if flags & FLAG_E:
+            m[2] = fsn
+        m[1].add(fsn)
+        m[3] += 1
+        if m[2] is not None and len(m[1]) == m[2] + 1 and 0 in m[1]:
+            del self.ipending[key]
+            return st, 1, st.message(unordered, c.mid, m[0], m[3]), True
+        return st, 1, False, True
+
+    def forward_tsn(self, new_cum_tsn: int) -> int:
+        """FORWARD-TSN (RFC 3758): messages up to new_cum_tsn are abandoned; returns how many were pending."""
+        u = self.unwrap(new_cum_tsn)
+        dropped = [t for t in self.pending if t <= u]
+        for t in dropped:
+            del self.pending[t]
+        skipped = 0
+        floor = self.tsns.floor
+        if floor is not None and u > floor:
+            skipped = sum(1 for t in range(floor + 1, min(u, floor + 65536) + 1) if t not in self.tsns)
+            for t in range(floor + 1, min(u, floor + 65536) + 1):
+                self.tsns.add(t)
+        n = len(dropped) + skipped
+        self.abandoned += n
+        return n
+
+    def i_forward_tsn(self, new_cum_tsn: int, entries) -> int:
+        """I-FORWARD-TSN (RFC 8260 §2.3): abandon I-DATA messages up to the MIDs listed per stream."""
+        n = self.forward_tsn(new_cum_tsn)
+        for sid, unordered, mid in entries:
+            for key in [k for k in self.ipending if k[0] == sid and k[1] == bool(unordered)
+                        and (mid - k[2]) % (1 << 32) < (1 << 31)]:
+                del self.ipending[key]
+                n += 1
+                self.abandoned += 1
+        return n
+
+    def incomplete_messages(self) -> int:
+        """Fragments still waiting at the end of the capture (messages never completed)."""
+        return len(self.ipending) + sum(1 for v in self.pending.values() if v[2] & FLAG_B)
+
+    def tsn_gaps(self) -> int:
+        return self.tsns.missing()

@@ -1,0 +1,61 @@
+"""Capture-wide counters (contract: `totals`), mergeable across partial runs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sctpscope.decode.frame import DecodedFrame
+from sctpscope.decode.sctp import chunk_name
+
+
+@dataclass(slots=True)
+class Totals:
+    """Counts over every frame: packets, SCTP packets, chunks by type, checksum verdicts, decode problems."""
+
+    packets: int = 0
+    sctp_packets: int = 0
+    chunk_types: Counter = field(default_factory=Counter)   # chunk type code -> count
+    checksums: Counter = field(default_factory=Counter)     # crc32c / adler32 / zero / bad / unchecked
+    malformed: int = 0          # SCTP packets with at least one decode problem
+    problems: Counter = field(default_factory=Counter)      # problem code -> count (every layer)
+    quoted: int = 0             # SCTP headers quoted inside ICMP errors (not SCTP packets)
+    udp_encapsulated: int = 0
+
+    def add(self, frame: DecodedFrame) -> None:
+        self.packets += 1
+        for p in frame.problems:
+            self.problems[p.code] += 1
+        self.quoted += len(frame.quotes)
+        for rec in frame.sctp:
+            pkt = rec.packet
+            if not pkt.header_ok:
+                continue
+            self.sctp_packets += 1
+            self.checksums[pkt.checksum_status] += 1
+            if pkt.problems:
+                self.malformed += 1
+            if rec.udp_encapsulated:
+                self.udp_encapsulated += 1
+            types = self.chunk_types
+            for c in pkt.chunks:
+                types[c.type] += 1
+
+    def merge(self, other: "Totals") -> None:
+        """Fold in the totals of a later part of the same capture."""
+        self.packets += other.packets
+        self.sctp_packets += other.sctp_packets
+        self.chunk_types.update(other.chunk_types)
+        self.checksums.update(other.checksums)
+        self.malformed += other.malformed
+        self.problems.update(other.problems)
+        self.quoted += other.quoted
+        self.udp_encapsulated += other.udp_encapsulated
+
+    @property
+    def bad_checksums(self) -> int:
+        """Packets whose checksum is neither a correct CRC32c nor a correct Adler-32 (zero included)."""
+        return self.checksums["bad"] + self.checksums["zero"]
+
+    def chunks_by_name(self) -> dict[str, int]:
+        return {chunk_name(t): n for t, n in sorted(self.chunk_types.items())}

@@ -1,0 +1,150 @@
+"""Which association each SCTP packet belongs to: one pair of verification tags between two ports.
+
+Lookup key of a packet: (source port, destination port, verification tag). Once an association knows both
+tags it is indexed under both directions. INIT (tag 0, RFC 9260 §8.5.1) opens an association keyed by its
+Initiate Tag; INIT ACK completes it. A packet with the T bit (ABORT, SHUTDOWN COMPLETE; §8.5.1) carries its
+sender's own tag and is looked up reflected. A capture that starts mid-association opens one on the first
+packet and learns the other tag from the first packet of the reverse direction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sctpscope.analysis.association import (ABORT, INIT, INIT_ACK, INITIATOR, RESPONDER, SHUTDOWN_COMPLETE,
+                                            Association, Endpoint)
+from sctpscope.analysis.totals import Totals
+from sctpscope.decode.frame import DecodedFrame, SctpRecord
+from sctpscope.decode.sctp import chunk_name
+
+Key = tuple[int, int, int]
+
+
+class Analysis:
+    """All analysis state of a capture: totals, associations, out-of-the-blue packets. Fed frame by frame."""
+
+    def __init__(self) -> None:
+        self.totals = Totals()
+        self.associations: list[Association] = []
+        self.index: dict[Key, tuple[Association, int]] = {}
+        # (src port, dst port) -> association waiting to learn the tag of packets sent that way
+        self.waiting: dict[tuple[int, int], tuple[Association, int]] = {}
+        self.unassociated_packets = 0
+        self.unassociated_chunks: Counter = Counter()
+
+    def add(self, frame: DecodedFrame) -> None:
+        self.totals.add(frame)
+        for rec in frame.sctp:
+            if rec.packet.header_ok:
+                self.packet(rec)
+
+    # -- association lookup --------------------------------------------------------------------------
+    def packet(self, rec: SctpRecord) -> None:
+        pkt = rec.packet
+        chunks = pkt.chunks
+        first = chunks[0].type if chunks else None
+        sport, dport, vtag = pkt.src_port, pkt.dst_port, pkt.vtag
+        hit = None
+        if first == INIT and vtag == 0 and getattr(chunks[0], "initiate_tag", None) is not None:
+            hit = self._init(rec, chunks[0])
+        elif first == INIT_ACK and getattr(chunks[0], "initiate_tag", None) is not None:
+            hit = self._init_ack(rec, chunks[0])
+        else:
+            hit = self.index.get((sport, dport, vtag))
+            if hit is None and first in (ABORT, SHUTDOWN_COMPLETE) and chunks[0].flags & 1:
+                rev = self.index.get((dport, sport, vtag))      # T bit: the sender's own tag, reflected
+                if rev is not None:
+                    hit = (rev[0], 1 - rev[1])
+            if hit is None:
+                hit = self._learn(rec)
+        if hit is None:
+            self.unassociated_packets += 1
+            for c in chunks:
+                self.unassociated_chunks[c.type] += 1
+            return
+        assoc, side = hit
+        assoc.packet(rec, side)
+
+    def _new(self, rec: SctpRecord, initiator: Endpoint, responder: Endpoint) -> Association:
+        a = Association(len(self.associations) + 1, rec.frame, rec.ts, initiator, responder)
+        self.associations.append(a)
+        return a
+
+    def _bind(self, a: Association, side: int) -> None:
+        """Index the association for packets sent by `side` (they carry the other endpoint's tag)."""
+        me, peer = a.eps[side], a.eps[1 - side]
+        if peer.tag is not None:
+            self.index[(me.port, peer.port, peer.tag)] = (a, side)
+            self.waiting.pop((me.port, peer.port), None)
+        else:
+            self.waiting[(me.port, peer.port)] = (a, side)
+
+    def _init(self, rec: SctpRecord, init) -> tuple[Association, int]:
+        sport, dport = rec.packet.src_port, rec.packet.dst_port
+        # The same INIT again (retransmitted): replies to it carry its Initiate Tag.
+        known = self.index.get((dport, sport, init.initiate_tag))
+        if known is not None and known[1] == RESPONDER and known[0].eps[INITIATOR].port == sport:
+            return known[0], INITIATOR
+        previous = self._open_between(sport, dport)
+        a = self._new(rec, Endpoint(sport, init.initiate_tag), Endpoint(dport, None))
+        if previous is not None and previous.cookie_ack_seen:
+            a.restart_of = previous.id
+            a.anomaly(rec.frame, "restart", f"new INIT on the ports of association {previous.id}")
+            previous.event(rec.ts, rec.frame, "RESTART", None, new_association=a.id)
+        self._bind(a, RESPONDER)
+        self._bind(a, INITIATOR)
+        return a, INITIATOR
+
+    def _init_ack(self, rec: SctpRecord, ack) -> tuple[Association, int] | None:
+        pkt = rec.packet
+        hit = self.index.get((pkt.src_port, pkt.dst_port, pkt.vtag))
+        if hit is not None:
+            a, side = hit
+            if side == RESPONDER and a.eps[RESPONDER].tag != ack.initiate_tag:
+                old = a.eps[RESPONDER].tag
+                if old is not None:
+                    self.index.pop((a.eps[INITIATOR].port, a.eps[RESPONDER].port, old), None)
+                a.eps[RESPONDER].tag = ack.initiate_tag
+                self._bind(a, INITIATOR)
+            return hit
+        # INIT ACK without its INIT in the capture: the receiver is the initiator.
+        a = self._new(rec, Endpoint(pkt.dst_port, pkt.vtag), Endpoint(pkt.src_port, ack.initiate_tag))
+        self._bind(a, INITIATOR)
+        self._bind(a, RESPONDER)
+        return a, RESPONDER
+
+    def _learn(self, rec: SctpRecord) -> tuple[Association, int] | None:
+        """A packet no known tag matches: a half-known association learns its tag, or a new one starts."""
+        pkt = rec.packet
+        sport, dport, vtag = pkt.src_port, pkt.dst_port, pkt.vtag
+        if vtag == 0:
+            return None                     # only INIT may carry tag 0: out of the blue
+        w = self.waiting.get((sport, dport))
+        if w is not None:
+            a, side = w
+            a.eps[1 - side].tag = vtag
+            self._bind(a, side)
+            return a, side
+        a = self._new(rec, Endpoint(sport, None), Endpoint(dport, vtag))
+        self._bind(a, INITIATOR)
+        self._bind(a, RESPONDER)
+        return a, INITIATOR
+
+    def _open_between(self, sport: int, dport: int) -> Association | None:
+        for a in reversed(self.associations[-64:]):
+            ports = (a.eps[0].port, a.eps[1].port)
+            if ports in ((sport, dport), (dport, sport)) and not a.closed and not a.aborted:
+                return a
+        return None
+
+    # -- results -------------------------------------------------------------------------------------
+    def finish(self) -> None:
+        for a in self.associations:
+            a.finish()
+
+    def association_dicts(self) -> list[dict]:
+        return [a.as_dict() for a in self.associations]
+
+    def unassociated(self) -> dict:
+        return {"packets": self.unassociated_packets,
+                "chunks": {chunk_name(t): n for t, n in sorted(self.unassociated_chunks.items())}}

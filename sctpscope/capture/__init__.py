@@ -1,0 +1,17 @@
+"""Capture input: streaming pcap / pcapng readers (plain or gzip, files or pipes).
+
+This package must not import sctpscope.decode.
+"""
+
+from sctpscope.capture.linktypes import DECODED_LINKTYPES, LINKTYPE_NAMES, linktype_name
+from sctpscope.capture.reader import Capture, Frame, Interface, open_capture
+
+__all__ = [
+    "Capture",
+    "DECODED_LINKTYPES",
+    "Frame",
+    "Interface",
+    "LINKTYPE_NAMES",
+    "linktype_name",
+    "open_capture",
+]

@@ -1,0 +1,490 @@
+"""Streaming pcap / pcapng reader.
+
+Memory stays bounded whatever the file size: the file is read in CHUNK-sized pieces into a small
+buffer and parsed in place with precompiled ``struct.Struct`` objects. Bad input never raises out of
+iteration: a record cut short by the end of the file, or a block with an impossible length or type,
+stops reading and appends a :class:`~sctpscope.problems.Problem` to ``Capture.problems``; every frame
+before it has been yielded.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from sctpscope.capture.linktypes import linktype_name
+from sctpscope.errors import CaptureError
+from sctpscope.problems import Problem
+
+CHUNK = 1 << 20
+#: Largest record accepted; anything bigger is taken for a corrupt length (tshark's own limit is 256 KiB).
+MAX_RECORD = 1 << 24
+
+# pcap magic numbers as read little-endian from the first four bytes
+_PCAP_MAGICS = {
+    # bytes: (endian, nanosecond, modified-record-header)
+    b"\xd4\xc3\xb2\xa1": ("<", False, False),
+    b"\xa1\xb2\xc3\xd4": (">", False, False),
+    b"\x4d\x3c\xb2\xa1": ("<", True, False),
+    b"\xa1\xb2\x3c\x4d": (">", True, False),
+    b"\x34\xcd\xb2\xa1": ("<", False, True),  # Alexey Kuznetsov's modified pcap
+    b"\xa1\xb2\xcd\x34": (">", False, True),
+}
+_PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
+_GZIP_MAGIC = b"\x1f\x8b"
+
+_BT_SHB = 0x0A0D0D0A
+_BT_IDB = 1
+_BT_OPB = 2
+_BT_SPB = 3
+_BT_EPB = 6
+#: non-packet records that tshark nevertheless numbers as frames: custom blocks, systemd journal export
+_NUMBERED_NON_PACKETS = frozenset({0x00000BAD, 0x40000BAD, 0x00000009})
+
+_S = {
+    e: {
+        "pcap_global": struct.Struct(e + "HHiIII"),
+        "pcap_rec": struct.Struct(e + "IIII"),
+        "ng_head": struct.Struct(e + "II"),
+        "u32": struct.Struct(e + "I"),
+        "idb": struct.Struct(e + "HHI"),
+        "epb": struct.Struct(e + "IIIII"),
+        "opb": struct.Struct(e + "HHIIII"),
+        "opt": struct.Struct(e + "HH"),
+        "i64": struct.Struct(e + "q"),
+    }
+    for e in "<>"
+}
+
+
+@dataclass(slots=True)
+class Frame:
+    """One captured record, numbered from 1 like tshark numbers frames."""
+
+    number: int
+    ts: float
+    linktype: int
+    data: bytes
+    caplen: int
+    orig_len: int
+    interface: int = 0
+
+
+@dataclass(slots=True)
+class Interface:
+    """A capture interface: pcap has one, pcapng one per IDB in the current section."""
+
+    linktype: int
+    snaplen: int
+    tsdiv: int = 1_000_000  # ticks per second (if_tsresol)
+    tsoffset: int = 0  # seconds added to every timestamp (if_tsoffset)
+
+    @property
+    def name(self) -> str:
+        return linktype_name(self.linktype)
+
+
+class _Chain(io.RawIOBase):
+    """A read-only stream: some already-read bytes, then the rest of a file (so pipes work too)."""
+
+    def __init__(self, prefix: bytes, f: BinaryIO):
+        self._prefix = prefix
+        self._f = f
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        if self._prefix:
+            n = min(len(b), len(self._prefix))
+            b[:n] = self._prefix[:n]
+            self._prefix = self._prefix[n:]
+            return n
+        data = self._f.read(len(b))
+        n = len(data)
+        b[:n] = data
+        return n
+
+
+def _read_exactly(f: BinaryIO, n: int) -> bytes:
+    out = b""
+    while len(out) < n:
+        piece = f.read(n - len(out))
+        if not piece:
+            break
+        out += piece
+    return out
+
+
+class Capture:
+    """An open capture file; iterate it for :class:`Frame` objects (streaming, single pass)."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = str(path)
+        self.format = ""
+        self.link_types: list[str] = []
+        self.interfaces: list[Interface] = []
+        self.problems: list[Problem] = []
+        self.compressed = False
+        self.compression: str | None = None  # "gzip" | "bzip2" | "xz" | None
+        #: pcapng records tshark numbers as frames but which are no packets (custom blocks...): not yielded
+        self.skipped_records = 0
+        self._files: list = []
+        self._buf = b""
+        self._pos = 0
+        self._base = 0  # file offset (of the uncompressed stream) of self._buf[0]
+        self._eof = False
+        self._number = 0
+        self._pending: Frame | None = None
+        self._gen: Iterator[Frame] | None = None
+        try:
+            self._open()
+        except BaseException:
+            self.close()
+            raise
+
+    # ------------------------------------------------------------------ opening
+    def _open(self) -> None:
+        p = self.path
+        try:
+            raw = open(p, "rb")
+        except FileNotFoundError:
+            raise CaptureError(f"{p}: no such file") from None
+        except IsADirectoryError:
+            raise CaptureError(f"{p}: is a directory, not a capture file") from None
+        except OSError as e:
+            raise CaptureError(f"{p}: cannot open: {e.strerror or e}") from None
+        self._files.append(raw)
+        try:
+            head = _read_exactly(raw, 4)
+        except OSError as e:
+            raise CaptureError(f"{p}: cannot read: {e.strerror or e}") from None
+        stream: BinaryIO = raw
+        kind = None
+        if head[:2] == _GZIP_MAGIC:
+            kind = "gzip"
+        elif head[:3] == b"BZh":
+            kind = "bzip2"
+        elif head == b"\xfd7zX" and _read_exactly(raw, 2) == b"Z\x00":
+            head += b"Z\x00"
+            kind = "xz"
+        elif head in (b"\x28\xb5\x2f\xfd", b"\x04\x22\x4d\x18"):
+            which = "zstd" if head[0] == 0x28 else "lz4"
+            raise CaptureError(f"{p}: {which}-compressed captures are not supported; decompress it first")
+        if kind is not None:
+            self.compressed = True
+            src = io.BufferedReader(_Chain(head, raw))
+            if kind == "gzip":
+                dec = gzip.GzipFile(fileobj=src, mode="rb")
+            elif kind == "bzip2":
+                dec = bz2.BZ2File(src, "rb")
+            else:
+                dec = lzma.LZMAFile(src, "rb")
+            self._files.append(dec)
+            stream = dec
+            try:
+                head = _read_exactly(dec, 4)
+            except Exception as e:  # noqa: BLE001 - any decompressor fault is a corrupt stream
+                raise CaptureError(f"{p}: corrupt {kind} stream: {e}") from None
+        self.compression = kind
+        self._f = stream
+        if not head:
+            raise CaptureError(f"{p}: empty file, not a capture")
+        self._buf = head
+        if head in _PCAP_MAGICS:
+            self._open_pcap(*_PCAP_MAGICS[head])
+        elif head == _PCAPNG_SHB:
+            self._open_pcapng()
+        else:
+            what = f"{kind}-compressed file" if kind else "file"
+            raise CaptureError(
+                f"{p}: not a pcap or pcapng {what} (starts with {head.hex(' ')})"
+            )
+
+    def _open_pcap(self, endian: str, nanos: bool, modified: bool) -> None:
+        self.format = "pcap"
+        if not self._fill(24):
+            raise CaptureError(f"{self.path}: pcap file header cut short ({len(self._buf)} of 24 bytes)")
+        major, minor, _tz, _sigfigs, snaplen, network = _S[endian]["pcap_global"].unpack_from(self._buf, 4)
+        if major != 2:
+            raise CaptureError(f"{self.path}: pcap version {major}.{minor} is not supported")
+        linktype = network & 0xFFFF
+        iface = Interface(linktype, snaplen, 1_000_000_000 if nanos else 1_000_000)
+        self.interfaces.append(iface)
+        self.link_types.append(iface.name)
+        self._pos = 24
+        self._gen = self._iter_pcap(endian, nanos, modified, linktype)
+
+    def _open_pcapng(self) -> None:
+        self.format = "pcapng"
+        if not self._fill(12):
+            raise CaptureError(f"{self.path}: pcapng section header cut short")
+        bom = self._buf[8:12]
+        if bom not in (b"\x1a\x2b\x3c\x4d", b"\x4d\x3c\x2b\x1a"):
+            raise CaptureError(f"{self.path}: not a pcapng file (bad byte-order magic {bom.hex(' ')})")
+        self._gen = self._iter_pcapng()
+        # Read the section and interface descriptions up to the first packet, so that
+        # link_types is known right after opening.
+        self._pending = next(self._gen, None)
+
+    # ------------------------------------------------------------------ buffer
+    def _fill(self, need: int) -> bool:
+        """Make at least ``need`` bytes available from self._pos; False at end of file."""
+        buf = self._buf
+        pos = self._pos
+        if len(buf) - pos >= need:
+            return True
+        if self._eof:
+            return False
+        parts = [buf[pos:]] if pos < len(buf) else []
+        have = len(buf) - pos
+        f = self._f
+        read = getattr(f, "read1", None) if self.compressed else None
+        if read is None:
+            read = f.read
+        while have < need:
+            try:
+                piece = read(max(CHUNK, need - have))
+            except Exception as e:  # noqa: BLE001 - bad input never raises out of iteration
+                self._eof = True
+                code = "capture.decompress_error" if self.compressed else "capture.read_error"
+                self.problems.append(Problem(code, self.format or "capture", self._base + pos + have, detail=str(e)))
+                break
+            if not piece:
+                self._eof = True
+                break
+            parts.append(piece)
+            have += len(piece)
+        self._base += pos
+        self._buf = b"".join(parts)
+        self._pos = 0
+        return have >= need
+
+    def _problem(self, code: str, offset: int, needed: int | None = None, available: int | None = None, detail: str = "") -> None:
+        self.problems.append(Problem(code, self.format, offset, needed, available, detail))
+
+    # ------------------------------------------------------------------ pcap
+    def _iter_pcap(self, endian: str, nanos: bool, modified: bool, linktype: int) -> Iterator[Frame]:
+        rec = _S[endian]["pcap_rec"]
+        unpack = rec.unpack_from
+        hlen = 24 if modified else 16
+        scale = 1e-9 if nanos else 1e-6
+        fill = self._fill
+        number = self._number
+        while True:
+            buf = self._buf
+            pos = self._pos
+            if len(buf) - pos < hlen:
+                if not fill(hlen):
+                    left = len(self._buf) - self._pos
+                    if left:
+                        self._problem("capture.truncated_record", self._base + self._pos, hlen, left, "record header cut short")
+                    break
+                buf = self._buf
+                pos = self._pos
+            sec, frac, caplen, orig_len = unpack(buf, pos)
+            if caplen > MAX_RECORD:
+                self._problem("capture.corrupt_block", self._base + pos, detail=f"record length {caplen} is impossible")
+                break
+            end = pos + hlen + caplen
+            if end > len(buf):
+                if not fill(hlen + caplen):
+                    self._problem(
+                        "capture.truncated_record", self._base + self._pos, hlen + caplen, len(self._buf) - self._pos,
+                        f"record {number + 1} cut short",
+                    )
+                    break
+                buf = self._buf
+                pos = self._pos
+                end = pos + hlen + caplen
+            number += 1
+            self._number = number
+            self._pos = end
+            yield Frame(number, sec + frac * scale, linktype, buf[pos + hlen:end], caplen, orig_len, 0)
+
+    # ------------------------------------------------------------------ pcapng
+    def _iter_pcapng(self) -> Iterator[Frame]:
+        s = _S["<"]
+        endian = "<"
+        ifaces: list[Interface] = []
+        fill = self._fill
+        number = self._number
+        last_ts = 0.0
+        while True:
+            buf = self._buf
+            pos = self._pos
+            if len(buf) - pos < 12:
+                if not fill(12):
+                    left = len(self._buf) - self._pos
+                    if left:
+                        self._problem("capture.truncated_record", self._base + self._pos, 12, left, "block header cut short")
+                    break
+                buf = self._buf
+                pos = self._pos
+            off = self._base + pos
+            btype = s["u32"].unpack_from(buf, pos)[0]
+            if btype == _BT_SHB:
+                bom = buf[pos + 8:pos + 12]
+                if bom == b"\x4d\x3c\x2b\x1a":
+                    endian = "<"
+                elif bom == b"\x1a\x2b\x3c\x4d":
+                    endian = ">"
+                else:
+                    self._problem("capture.corrupt_block", off, detail=f"section header with bad byte-order magic {bom.hex()}")
+                    break
+                s = _S[endian]
+            blen = s["u32"].unpack_from(buf, pos + 4)[0]
+            if blen < 12 or blen > MAX_RECORD:
+                self._problem("capture.corrupt_block", off, detail=f"block type {btype:#x} with impossible length {blen}")
+                break
+            blen = (blen + 3) & ~3  # like tshark, a length that is not a multiple of 4 is rounded up
+            if len(buf) - pos < blen:
+                if not fill(blen):
+                    self._problem(
+                        "capture.truncated_record", off, blen, len(self._buf) - self._pos, f"block type {btype:#x} cut short"
+                    )
+                    break
+                buf = self._buf
+                pos = self._pos
+            if (s["u32"].unpack_from(buf, pos + blen - 4)[0] + 3) & ~3 != blen:
+                self._problem("capture.corrupt_block", off, detail=f"block type {btype:#x}: trailing length differs from {blen}")
+                break
+            self._pos = pos + blen
+
+            if btype == _BT_EPB:
+                if blen < 32:
+                    self._problem("capture.corrupt_block", off, detail=f"enhanced packet block of {blen} bytes")
+                    break
+                ifid, th, tl, caplen, orig_len = s["epb"].unpack_from(buf, pos + 8)
+                if caplen > blen - 32:
+                    self._problem("capture.corrupt_block", off, caplen, blen - 32, "packet data longer than its block")
+                    break
+                if ifid >= len(ifaces):
+                    self._problem("capture.unknown_interface", off, detail=f"interface {ifid} of {len(ifaces)}")
+                    break
+                ifc = ifaces[ifid]
+                t = (th << 32) | tl
+                d = ifc.tsdiv
+                number += 1
+                self._number = number
+                last_ts = t // d + (t % d) / d + ifc.tsoffset
+                yield Frame(number, last_ts, ifc.linktype, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid)
+            elif btype == _BT_SPB:
+                if blen < 16:
+                    self._problem("capture.corrupt_block", off, detail=f"simple packet block of {blen} bytes")
+                    break
+                if not ifaces:
+                    self._problem("capture.unknown_interface", off, detail="simple packet block before any interface")
+                    break
+                ifc = ifaces[0]
+                orig_len = s["u32"].unpack_from(buf, pos + 8)[0]
+                caplen = min(orig_len, blen - 16)
+                if ifc.snaplen:
+                    caplen = min(caplen, ifc.snaplen)
+                number += 1
+                self._number = number
+                # an SPB has no timestamp (tshark shows none): reuse the previous packet's time
+                yield Frame(number, last_ts, ifc.linktype, buf[pos + 12:pos + 12 + caplen], caplen, orig_len, 0)
+            elif btype == _BT_IDB:
+                if blen < 20:
+                    self._problem("capture.corrupt_block", off, detail=f"interface description block of {blen} bytes")
+                    break
+                linktype, _res, snaplen = s["idb"].unpack_from(buf, pos + 8)
+                ifc = Interface(linktype, snaplen)
+                self._idb_options(ifc, buf, pos + 16, pos + blen - 4, s)
+                ifaces.append(ifc)
+                self.interfaces.append(ifc)
+                self.link_types.append(ifc.name)
+            elif btype == _BT_SHB:
+                if blen < 28:
+                    self._problem("capture.corrupt_block", off, detail=f"section header block of {blen} bytes")
+                    break
+                ifaces = []
+            elif btype == _BT_OPB:
+                if blen < 32:
+                    self._problem("capture.corrupt_block", off, detail=f"packet block of {blen} bytes")
+                    break
+                ifid, _drops, th, tl, caplen, orig_len = s["opb"].unpack_from(buf, pos + 8)
+                if caplen > blen - 32:
+                    self._problem("capture.corrupt_block", off, caplen, blen - 32, "packet data longer than its block")
+                    break
+                if ifid >= len(ifaces):
+                    self._problem("capture.unknown_interface", off, detail=f"interface {ifid} of {len(ifaces)}")
+                    break
+                ifc = ifaces[ifid]
+                t = (th << 32) | tl
+                d = ifc.tsdiv
+                number += 1
+                self._number = number
+                last_ts = t // d + (t % d) / d + ifc.tsoffset
+                yield Frame(number, last_ts, ifc.linktype, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid)
+            elif btype in _NUMBERED_NON_PACKETS:
+                # tshark numbers custom blocks and systemd journal entries as frames: skip them, but
+                # keep their numbers so that frame numbers stay those tshark shows
+                number += 1
+                self._number = number
+                self.skipped_records += 1
+            # else: NRB (4), ISB (5), DSB (10), local-use blocks...: nothing to do
+
+    @staticmethod
+    def _idb_options(ifc: Interface, buf: bytes, p: int, end: int, s: dict) -> None:
+        opt = s["opt"]
+        while p + 4 <= end:
+            code, olen = opt.unpack_from(buf, p)
+            if code == 0:
+                break
+            v = p + 4
+            if v + olen > end:
+                break
+            if code == 9 and olen >= 1:  # if_tsresol
+                r = buf[v]
+                exp = r & 0x7F
+                if exp <= 63 or not (r & 0x80):
+                    ifc.tsdiv = (1 << exp) if r & 0x80 else 10 ** exp
+            elif code == 14 and olen >= 8:  # if_tsoffset
+                ifc.tsoffset = s["i64"].unpack_from(buf, v)[0]
+            p = v + ((olen + 3) & ~3)
+
+    # ------------------------------------------------------------------ iteration
+    def __iter__(self) -> Iterator[Frame]:
+        if self._pending is not None:
+            f = self._pending
+            self._pending = None
+            yield f
+        if self._gen is not None:
+            yield from self._gen
+
+    def close(self) -> None:
+        for f in reversed(self._files):
+            try:
+                f.close()
+            except Exception:
+                pass
+        self._files = []
+        self._buf = b""
+
+    def __enter__(self) -> "Capture":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Capture {self.path!r} {self.format} {','.join(self.link_types)}>"
+
+
+def open_capture(path: str | os.PathLike[str]) -> Capture:
+    """Open a pcap or pcapng file (plain or gzip/bzip2/xz-compressed, detected by magic; regular file or pipe).
+
+    Raises CaptureError with a one-line message when the file is missing or not a capture.
+    """
+    if isinstance(path, Path):
+        path = str(path)
+    return Capture(path)

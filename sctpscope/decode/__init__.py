@@ -1,0 +1,1 @@
+"""Protocol decoders: pure functions from bytes to records (see ``sctpscope.decode.sctp``)."""

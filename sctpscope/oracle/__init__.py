@@ -1,0 +1,1 @@
+"""tshark as the reference decoder: field-by-field comparison with our decode."""

@@ -1,0 +1,63 @@
+"""The one-way flow from capture files to decoded frames: several files read in order as one capture."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from sctpscope.capture import open_capture
+from sctpscope.decode.frame import DecodedFrame, FrameDecoder
+from sctpscope.problems import Problem
+
+
+@dataclass(slots=True)
+class CaptureInfo:
+    """What the report says of one input file (contract: `captures[]`)."""
+
+    path: str
+    format: str = ""
+    link_types: list[str] = field(default_factory=list)
+    packets: int = 0
+    sctp_packets: int = 0
+    first_ts: float | None = None
+    last_ts: float | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "format": self.format, "link_types": list(self.link_types),
+                "packets": self.packets, "sctp_packets": self.sctp_packets,
+                "first_ts": self.first_ts, "last_ts": self.last_ts,
+                "problems": [problem_dict(p) for p in self.problems]}
+
+
+def problem_dict(p: Problem) -> dict:
+    return {"code": p.code, "layer": p.layer, "offset": p.offset, "needed": p.needed,
+            "available": p.available, "detail": p.detail}
+
+
+def decode_files(paths: Sequence[str], infos: list[CaptureInfo], *, sctp_udp_ports: tuple[int, ...] = (9899,),
+                 verify_checksum: bool = True, first_number: int = 1) -> Iterator[DecodedFrame]:
+    """Yield every frame of every file, numbered on across files; fills `infos` (one per file) as it goes.
+
+    Opening errors (missing file, not a capture) raise CaptureError before any frame of that file;
+    faults inside a file end that file with a problem in its CaptureInfo and reading goes on with the next.
+    """
+    decoder = FrameDecoder(sctp_udp_ports=sctp_udp_ports, verify_checksum=verify_checksum)
+    number = first_number
+    for path in paths:
+        info = CaptureInfo(path=str(path))
+        infos.append(info)
+        with open_capture(path) as cap:
+            info.format = cap.format
+            for frame in cap:
+                decoded = decoder.decode(number, frame.ts, frame.linktype, frame.data)
+                number += 1
+                info.packets += 1
+                if decoded.sctp:
+                    info.sctp_packets += sum(1 for r in decoded.sctp if r.packet.header_ok)
+                if info.first_ts is None:
+                    info.first_ts = frame.ts
+                info.last_ts = frame.ts
+                yield decoded
+            info.link_types = list(cap.link_types)
+            info.problems.extend(cap.problems)

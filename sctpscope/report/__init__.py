@@ -1,0 +1,1 @@
+"""Output of analysis results: the JSON contract document and text renderings for the terminal."""

@@ -1,0 +1,36 @@
+"""The JSON association report (contract `sctpscope.report/1`, see report/schema.json)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sctpscope import __version__
+from sctpscope.analysis.totals import Totals
+from sctpscope.pipeline import CaptureInfo
+
+SCHEMA = "sctpscope.report/1"
+
+
+def build_report(infos: Sequence[CaptureInfo], totals: Totals, associations: Sequence[dict] = (),
+                 unassociated: dict | None = None) -> dict:
+    """Assemble the contract document from per-file info, capture-wide totals and association records."""
+    return {
+        "schema": SCHEMA,
+        "generator": {"name": "sctpscope", "version": __version__},
+        "captures": [i.as_dict() for i in infos],
+        "totals": {
+            "packets": totals.packets,
+            "sctp_packets": totals.sctp_packets,
+            "associations": len(associations),
+            "chunks": totals.chunks_by_name(),
+            "bad_checksums": totals.bad_checksums,
+            "malformed": totals.malformed,
+            # beyond the contract
+            "checksums": dict(sorted(totals.checksums.items())),
+            "decode_problems": dict(sorted(totals.problems.items())),
+            "icmp_quoted_sctp": totals.quoted,
+            "udp_encapsulated": totals.udp_encapsulated,
+        },
+        "associations": list(associations),
+        "unassociated": unassociated if unassociated is not None else {"packets": 0, "chunks": {}},
+    }

@@ -1,0 +1,31 @@
+"""Making packet bytes safe for a terminal: every control or non-ASCII byte becomes an escape."""
+
+from __future__ import annotations
+
+_SAFE = {i: chr(i) for i in range(0x20, 0x7F)}
+_SAFE[ord("\\")] = "\\\\"
+_TABLE = [_SAFE.get(i, f"\\x{i:02x}") for i in range(256)]
+
+
+def escape_bytes(data: bytes | bytearray | memoryview, limit: int | None = None) -> str:
+    """Printable ASCII as is, backslash doubled, everything else as \\xNN; cut at `limit` bytes with '…'."""
+    raw = bytes(data)
+    cut = limit is not None and len(raw) > limit
+    if cut:
+        raw = raw[:limit]
+    s = "".join(_TABLE[b] for b in raw)
+    return s + "…" if cut else s
+
+
+def escape_text(text: str) -> str:
+    """A str that may hold control characters (from a packet or a file name) made terminal-safe."""
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if o < 0x20 or o == 0x7F or 0x80 <= o < 0xA0:
+            out.append(f"\\x{o:02x}")
+        elif ch == "\\":
+            out.append("\\\\")
+        else:
+            out.append(ch)
+    return "".join(out)
