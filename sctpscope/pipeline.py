@@ -43,15 +43,17 @@ def decode_files(paths: Sequence[str], infos: list[CaptureInfo], *, sctp_udp_por
     faults inside a file end that file with a problem in its CaptureInfo and reading goes on with the next.
     """
     decoder = FrameDecoder(sctp_udp_ports=sctp_udp_ports, verify_checksum=verify_checksum)
-    number = first_number
+    offset = first_number - 1     # frame numbers go on across files, as after `mergecap -a`
     for path in paths:
         info = CaptureInfo(path=str(path))
         infos.append(info)
         with open_capture(path) as cap:
             info.format = cap.format
+            last = 0
             for frame in cap:
-                decoded = decoder.decode(number, frame.ts, frame.linktype, frame.data)
-                number += 1
+                # tshark numbers records the reader skips (pcapng custom blocks): keep its numbering.
+                last = frame.number
+                decoded = decoder.decode(offset + last, frame.ts, frame.linktype, frame.data, frame.orig_len)
                 info.packets += 1
                 if decoded.sctp:
                     info.sctp_packets += sum(1 for r in decoded.sctp if r.packet.header_ok)
@@ -61,3 +63,4 @@ def decode_files(paths: Sequence[str], infos: list[CaptureInfo], *, sctp_udp_por
                 yield decoded
             info.link_types = list(cap.link_types)
             info.problems.extend(cap.problems)
+            offset += last

@@ -48,8 +48,8 @@ class FrameDecoder:
         self.net = NetDecoder(sctp_udp_ports=sctp_udp_ports)
         self.verify = verify_checksum
 
-    def decode(self, number: int, ts: float, linktype: int, data: bytes) -> DecodedFrame:
-        res = self.net.decode(linktype, data, ts)
+    def decode(self, number: int, ts: float, linktype: int, data: bytes, orig_len: int | None = None) -> DecodedFrame:
+        res = self.net.decode(linktype, data, ts, orig_len=orig_len)
         out = DecodedFrame(number, ts, problems=list(res.problems), layers=res.layers)
         for c in res.carried:
             base = c.offset if c.offset >= 0 else 0

@@ -7,12 +7,12 @@ from collections.abc import Callable
 # tshark field (without the "sctp." prefix) -> (chunk types it comes from, attribute on our chunk record).
 # A packet's value of a field is the list, in chunk order, of that attribute over the chunks of those types.
 CHUNK_FIELDS: dict[str, tuple[tuple[int, ...], str]] = {
-    "data_tsn": ((0, 64), "tsn"),
+    "data_tsn_raw": ((0, 64), "tsn"),   # absolute TSN (tshark: sctp.relative_tsns FALSE)
     "data_sid": ((0, 64), "sid"),
     "data_ssn": ((0,), "ssn"),
     "data_mid": ((64,), "mid"),
     "data_payload_proto_id": ((0, 64), "ppid"),
-    "sack_cumulative_tsn_ack": ((3,), "cum_tsn_ack"),
+    "sack_cumulative_tsn_ack_raw": ((3,), "cum_tsn_ack"),
     "sack_a_rwnd": ((3,), "a_rwnd"),
     "nr_sack_cumulative_tsn_ack": ((16,), "cum_tsn_ack"),
     "init_initiate_tag": ((1,), "initiate_tag"),

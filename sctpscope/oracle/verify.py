@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 from sctpscope.errors import OracleError
-from sctpscope.oracle.fields import ALL_FIELDS, differences, our_fields
+from sctpscope.oracle.fields import ALL_FIELDS, HEADER_FIELDS, differences, our_fields
 from sctpscope.text import escape_text
 
 TSHARK_PREFS = {"sctp.relative_tsns": "FALSE", "sctp.checksum": "Automatic"}
@@ -36,12 +36,17 @@ def tshark_packets(path: str, sctp_udp_ports: tuple[int, ...] = (9899,)):
                               override_prefs=TSHARK_PREFS, decode_as=decode_as or None)
     try:
         for p in cap:
-            layer = p.sctp
-            fields: dict[str, list[int]] = {}
-            for name in ALL_FIELDS:
-                f = layer.get_field(name)
-                fields[name] = _ints(f) if f is not None else []
-            status = layer.get_field("checksum_status")
+            # pyshark splits one SCTP header into several layers when payload dissectors interleave
+            layers = p.get_multiple_layers("sctp")
+            fields: dict[str, list[int]] = {name: [] for name in ALL_FIELDS}
+            for layer in layers:
+                for name in ALL_FIELDS:
+                    f = layer.get_field(name)
+                    if f is not None:
+                        fields[name].extend(_ints(f))
+            for name in HEADER_FIELDS:      # tshark repeats header fields in each part and under expert items
+                fields[name] = fields[name][:1]
+            status = layers[0].get_field("checksum_status")
             good = None if status is None else status.show == "1"
             yield int(p.number), fields, good
     except Exception as exc:  # pyshark surfaces tshark failures as assorted exceptions
