@@ -36,13 +36,15 @@ def problem_dict(p: Problem) -> dict:
 
 
 def decode_files(paths: Sequence[str], infos: list[CaptureInfo], *, sctp_udp_ports: tuple[int, ...] = (9899,),
-                 verify_checksum: bool = True, first_number: int = 1) -> Iterator[DecodedFrame]:
+                 verify_checksum: bool = True, first_number: int = 1,
+                 partition: tuple[int, int] | None = None) -> Iterator[DecodedFrame]:
     """Yield every frame of every file, numbered on across files; fills `infos` (one per file) as it goes.
 
     Opening errors (missing file, not a capture) raise CaptureError before any frame of that file;
     faults inside a file end that file with a problem in its CaptureInfo and reading goes on with the next.
+    `partition=(k, n)`: decode only the SCTP packets owned by worker k of n (see decode.frame.port_partition).
     """
-    decoder = FrameDecoder(sctp_udp_ports=sctp_udp_ports, verify_checksum=verify_checksum)
+    decoder = FrameDecoder(sctp_udp_ports=sctp_udp_ports, verify_checksum=verify_checksum, partition=partition)
     offset = first_number - 1     # frame numbers go on across files, as after `mergecap -a`
     for path in paths:
         info = CaptureInfo(path=str(path))

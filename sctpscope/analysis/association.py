@@ -75,6 +75,10 @@ class Endpoint:
                 "init": self.init}
 
 
+def restart_detail(previous_id: int | None) -> str:
+    return f"new INIT on the ports of association {previous_id}"
+
+
 def _addr_key(a: str) -> tuple:
     return (":" in a, a)
 
@@ -83,9 +87,10 @@ class PathStats:
     """One source/destination address pair of an association (multihoming)."""
 
     __slots__ = ("packets", "data_chunks", "retransmissions", "heartbeats", "rtt_n", "rtt_min", "rtt_max",
-                 "rtt_sum", "first_frame")
+                 "rtt_sum", "first_frame", "src", "dst")
 
-    def __init__(self, frame: int) -> None:
+    def __init__(self, frame: int, src: str, dst: str) -> None:
+        self.src, self.dst = src, dst
         self.packets = self.data_chunks = self.retransmissions = self.heartbeats = self.rtt_n = 0
         self.rtt_min = self.rtt_max = self.rtt_sum = 0.0
         self.first_frame = frame
@@ -125,10 +130,11 @@ class Association:
         self.events: list[dict] = []
         self.anomalies: list[dict] = []
         self.anomaly_count = 0
-        self.checksums = (Counter(), Counter())   # per sender: status -> count
+        self.checksums = (Counter(), Counter())   # per sender: status -> count, except good CRC32c
+        self.good_checksums = [0, 0]
         self.first_bad = [None, None]
         self.paths: dict[tuple[str, str], PathStats] = {}
-        self.primary: list[tuple[str, str] | None] = [None, None]
+        self.primary: list[PathStats | None] = [None, None]     # path of the latest new DATA per sender
         self.primary_changes: list[dict] = []
         self.heartbeats: dict[tuple[int, bytes], tuple[float, tuple[str, str]]] = {}
         self.restart_of: int | None = None
@@ -150,42 +156,52 @@ class Association:
             self.anomalies.append({"frame": frame, "kind": kind, "detail": detail})
 
     # -- per packet ----------------------------------------------------------------------------------
-    def packet(self, rec, side: int) -> None:
+    def packet(self, rec, side: int, chunk_totals: dict) -> None:
+        """Account one packet sent by `side`; its chunks are also counted into `chunk_totals`."""
         pkt = rec.packet
-        frame, ts = rec.frame, rec.ts
+        frame = rec.frame
         self.packets += 1
-        self.last_frame, self.end = frame, ts
-        me, peer = self.eps[side], self.eps[1 - side]
-        me.addresses.add(rec.src)
-        peer.addresses.add(rec.dst)
-        path = (rec.src, rec.dst)
-        ps = self.paths.get(path)
+        self.last_frame = frame
+        self.end = rec.ts
+        ps = self.paths.get((rec.src, rec.dst))
         if ps is None:
-            ps = self.paths[path] = PathStats(frame)
+            ps = self._new_path(rec, side)
         ps.packets += 1
-        self.checksums[side][pkt.checksum_status] += 1
-        if pkt.checksum_status in ("bad", "zero") and self.first_bad[side] is None:
-            self.first_bad[side] = frame
+        status = pkt.checksum_status
+        if status != "crc32c":
+            self._checksum(side, status, frame)
+        else:
+            self.good_checksums[side] += 1
         if pkt.problems:
             self.anomaly(frame, "malformed_chunk", str(pkt.problems[0]))
-        chunks = pkt.chunks
-        if len(chunks) > 1:
-            for c in chunks:
-                if c.type in (INIT, INIT_ACK, SHUTDOWN_COMPLETE):
-                    self.anomaly(frame, "bundling_violation", f"{chunk_name(c.type)} bundled with "
-                                 f"{len(chunks) - 1} other chunk(s)")
-                    break
         counts = self.chunks[side]
+        chunks = pkt.chunks
+        bundled = len(chunks) > 1
         for c in chunks:
             t = c.type
             counts[t] += 1
+            chunk_totals[t] += 1
             handler = _HANDLERS.get(t)
             if handler is not None:
+                if bundled and t in _ALONE:
+                    self.anomaly(frame, "bundling_violation",
+                                 f"{chunk_name(t)} bundled with {len(chunks) - 1} other chunk(s)")
                 try:
                     handler(self, c, side, rec, ps)
                 except (AttributeError, TypeError):
                     # A chunk cut short lacks the fields a handler needs; it is a decode problem already.
                     pass
+
+    def _new_path(self, rec, side: int) -> "PathStats":
+        self.eps[side].addresses.add(rec.src)
+        self.eps[1 - side].addresses.add(rec.dst)
+        ps = self.paths[(rec.src, rec.dst)] = PathStats(rec.frame, rec.src, rec.dst)
+        return ps
+
+    def _checksum(self, side: int, status: str, frame: int) -> None:
+        self.checksums[side][status] += 1
+        if status in ("bad", "zero") and self.first_bad[side] is None:
+            self.first_bad[side] = frame
 
     # -- chunk handlers ------------------------------------------------------------------------------
     def _init(self, c, side: int, rec, ps) -> None:
@@ -237,12 +253,12 @@ class Association:
                 self.anomaly(rec.frame, "retransmitted_more_than_twice",
                              f"TSN {c.tsn} sent for the 4th time by the {SIDE_NAMES[side]}")
         elif new:
-            path = (rec.src, rec.dst)
-            if self.primary[side] != path:
-                if self.primary[side] is not None:
+            old = self.primary[side]
+            if old is not ps:
+                if old is not None:
                     self.primary_changes.append({"frame": rec.frame, "ts": rec.ts, "by": SIDE_NAMES[side],
-                                                 "from": list(self.primary[side]), "to": list(path)})
-                self.primary[side] = path
+                                                 "from": [old.src, old.dst], "to": [ps.src, ps.dst]})
+                self.primary[side] = ps
             if self.shutdown_sent[side]:
                 self.anomaly(rec.frame, "data_after_shutdown",
                              f"new DATA TSN {c.tsn} after the {SIDE_NAMES[side]} began the shutdown")
@@ -373,7 +389,7 @@ class Association:
         """End-of-capture verdicts: checksum offload vs corruption, gaps, incomplete messages."""
         for side in (INITIATOR, RESPONDER):
             cs = self.checksums[side]
-            total = sum(cs.values())
+            total = sum(cs.values()) + self.good_checksums[side]
             bad = cs["bad"] + cs["zero"]
             who = SIDE_NAMES[side]
             if bad and bad == total and total > 1:
@@ -448,6 +464,8 @@ def _hb_info(c) -> bytes:
             return bytes(v)
     return b""
 
+
+_ALONE = frozenset((INIT, INIT_ACK, SHUTDOWN_COMPLETE))   # never bundled (RFC 9260 §6.10)
 
 _HANDLERS = {
     INIT: Association._init, INIT_ACK: Association._init, COOKIE_ECHO: Association._cookie_echo,

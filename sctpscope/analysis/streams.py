@@ -24,7 +24,7 @@ class StreamStats:
     """One stream id in one direction (contract: `streams[]`)."""
 
     __slots__ = ("sid", "messages", "data_chunks", "bytes", "ordered", "unordered", "fragmented", "ppids",
-                 "bits", "unwrap", "first_ssn", "lo", "hi", "seen", "distinct", "out_of_order", "gaps_before",
+                 "bits", "first_ssn", "lo", "hi", "seen", "distinct", "out_of_order", "gaps_before",
                  "resets", "first_frame", "beyond_negotiated")
 
     def __init__(self, sid: int, bits: int = 16) -> None:
@@ -33,7 +33,6 @@ class StreamStats:
         self.ordered = self.unordered = self.fragmented = 0
         self.ppids: Counter = Counter()
         self.bits = bits
-        self.unwrap = Unwrapper(bits)
         self.first_ssn: int | None = None
         self.lo: int | None = None       # lowest and highest unwrapped SSN (MID) of this reset epoch
         self.hi: int | None = None
@@ -56,15 +55,20 @@ class StreamStats:
             self.unordered += 1
             return False
         self.ordered += 1
-        if self.first_ssn is None:
-            self.first_ssn = ssn
-        u = self.unwrap(ssn)
         hi = self.hi
-        if hi is None:
-            self.lo = self.hi = u
+        if hi is None:             # first ordered message (of this reset epoch)
+            if self.first_ssn is None:
+                self.first_ssn = ssn
+            self.lo = self.hi = ssn
             self.seen = 1
             self.distinct = 1
             return False
+        # serial arithmetic relative to the highest SSN (MID) so far (RFC 1982)
+        mod = 1 << self.bits
+        delta = (ssn - hi) % mod
+        if delta >= mod >> 1:
+            delta -= mod
+        u = hi + delta
         if u > hi:
             # Bit i of `seen` stands for SSN hi - i: a window of SSN_WINDOW numbers below the highest.
             self.seen = ((self.seen << (u - hi)) | 1) & _WINDOW_MASK
@@ -87,7 +91,6 @@ class StreamStats:
         """A RE-CONFIG stream reset (RFC 6525): sequence numbers start again at 0."""
         self.gaps_before += self.ssn_gaps()
         self.resets += 1
-        self.unwrap = Unwrapper(self.bits)
         self.lo = self.hi = None
         self.seen = 0
         self.distinct = 0
@@ -141,10 +144,17 @@ class DataFlow:
 
     def _tsn(self, tsn: int) -> tuple[int, bool, int]:
         """Unwrap a TSN and record it: (unwrapped, seen before, times sent so far)."""
+        seen = self.tsns
+        floor = seen.floor
+        if floor is not None and floor == self.highest_tsn and (tsn - floor) & 0xFFFFFFFF == 1:
+            # The common case, inlined: the next TSN in order, nothing outstanding.
+            u = floor + 1
+            seen.floor = self.highest_tsn = self.unwrap.last = u
+            return u, False, 1
         u = self.unwrap(tsn)
         if self.highest_tsn is None or u > self.highest_tsn:
             self.highest_tsn = u
-        if not self.tsns.add(u):
+        if not seen.add(u):
             return u, False, 1
         self.retransmissions += 1
         n = self.retx_count.get(u, 1) + 1
@@ -154,7 +164,9 @@ class DataFlow:
 
     def data(self, c, frame: int) -> tuple[StreamStats, int, bool, bool]:
         """A DATA chunk: returns (stream, times this TSN was sent, message completed out of order?, new?)."""
-        st = self.stream(c.sid, frame)
+        st = self.streams.get(c.sid)
+        if st is None:
+            st = self.stream(c.sid, frame)
         st.data_chunks += 1
         self.data_chunks += 1
         u, dup, n = self._tsn(c.tsn)
@@ -162,8 +174,8 @@ class DataFlow:
             return st, n, False, False
         st.bytes += c.payload_length
         flags = c.flags
-        if flags & (FLAG_B | FLAG_E) == FLAG_B | FLAG_E:
-            return st, 1, st.message(bool(flags & FLAG_U), c.ssn, c.ppid, 1), True
+        if flags & 3 == 3:          # B and E: a whole message in one chunk
+            return st, 1, st.message(flags & FLAG_U, c.ssn, c.ppid, 1), True
         self.pending[u] = (c.sid, c.ssn, flags, c.ppid, c.payload_length)
         late = self._assemble(u, st)
         if len(self.pending) > MAX_PENDING_FRAGMENTS:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sctpscope.decode.frame import DecodedFrame
 from sctpscope.decode.sctp import chunk_name
 
 
 @dataclass(slots=True)
 class Totals:
-    """Counts over every frame: packets, SCTP packets, chunks by type, checksum verdicts, decode problems."""
+    """Counts over every frame: packets, SCTP packets, chunks by type, checksum verdicts, decode problems.
+
+    Filled by analysis.tracker.Analysis.add, in the same pass that follows associations.
+    """
 
     packets: int = 0
     sctp_packets: int = 0
@@ -21,25 +23,6 @@ class Totals:
     problems: Counter = field(default_factory=Counter)      # problem code -> count (every layer)
     quoted: int = 0             # SCTP headers quoted inside ICMP errors (not SCTP packets)
     udp_encapsulated: int = 0
-
-    def add(self, frame: DecodedFrame) -> None:
-        self.packets += 1
-        for p in frame.problems:
-            self.problems[p.code] += 1
-        self.quoted += len(frame.quotes)
-        for rec in frame.sctp:
-            pkt = rec.packet
-            if not pkt.header_ok:
-                continue
-            self.sctp_packets += 1
-            self.checksums[pkt.checksum_status] += 1
-            if pkt.problems:
-                self.malformed += 1
-            if rec.udp_encapsulated:
-                self.udp_encapsulated += 1
-            types = self.chunk_types
-            for c in pkt.chunks:
-                types[c.type] += 1
 
     def merge(self, other: "Totals") -> None:
         """Fold in the totals of a later part of the same capture."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 from sctpscope.analysis.association import (ABORT, INIT, INIT_ACK, INITIATOR, RESPONDER, SHUTDOWN_COMPLETE,
-                                            Association, Endpoint)
+                                            Association, Endpoint, restart_detail)
 from sctpscope.analysis.totals import Totals
 from sctpscope.decode.frame import DecodedFrame, SctpRecord
 from sctpscope.decode.sctp import chunk_name
@@ -33,10 +33,24 @@ class Analysis:
         self.unassociated_chunks: Counter = Counter()
 
     def add(self, frame: DecodedFrame) -> None:
-        self.totals.add(frame)
+        t = self.totals
+        t.packets += 1
+        if frame.problems:
+            for p in frame.problems:
+                t.problems[p.code] += 1
+        if frame.quotes:
+            t.quoted += len(frame.quotes)
         for rec in frame.sctp:
-            if rec.packet.header_ok:
-                self.packet(rec)
+            pkt = rec.packet
+            if not pkt.header_ok:
+                continue
+            t.sctp_packets += 1
+            t.checksums[pkt.checksum_status] += 1
+            if pkt.problems:
+                t.malformed += 1
+            if rec.udp_encapsulated:
+                t.udp_encapsulated += 1
+            self.packet(rec)
 
     # -- association lookup --------------------------------------------------------------------------
     def packet(self, rec: SctpRecord) -> None:
@@ -51,7 +65,8 @@ class Analysis:
             hit = self._init_ack(rec, chunks[0])
         else:
             hit = self.index.get((sport, dport, vtag))
-            if hit is None and first in (ABORT, SHUTDOWN_COMPLETE) and chunks[0].flags & 1:
+        if hit is None:
+            if first in (ABORT, SHUTDOWN_COMPLETE) and chunks[0].flags & 1:
                 rev = self.index.get((dport, sport, vtag))      # T bit: the sender's own tag, reflected
                 if rev is not None:
                     hit = (rev[0], 1 - rev[1])
@@ -59,11 +74,13 @@ class Analysis:
                 hit = self._learn(rec)
         if hit is None:
             self.unassociated_packets += 1
+            types = self.totals.chunk_types
             for c in chunks:
                 self.unassociated_chunks[c.type] += 1
+                types[c.type] += 1
             return
         assoc, side = hit
-        assoc.packet(rec, side)
+        assoc.packet(rec, side, self.totals.chunk_types)
 
     def _new(self, rec: SctpRecord, initiator: Endpoint, responder: Endpoint) -> Association:
         a = Association(len(self.associations) + 1, rec.frame, rec.ts, initiator, responder)
@@ -89,7 +106,7 @@ class Analysis:
         a = self._new(rec, Endpoint(sport, init.initiate_tag), Endpoint(dport, None))
         if previous is not None and previous.cookie_ack_seen:
             a.restart_of = previous.id
-            a.anomaly(rec.frame, "restart", f"new INIT on the ports of association {previous.id}")
+            a.anomaly(rec.frame, "restart", restart_detail(previous.id))
             previous.event(rec.ts, rec.frame, "RESTART", None, new_association=a.id)
         self._bind(a, RESPONDER)
         self._bind(a, INITIATOR)

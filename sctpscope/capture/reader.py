@@ -47,6 +47,7 @@ _BT_SPB = 3
 _BT_EPB = 6
 #: non-packet records that tshark nevertheless numbers as frames: custom blocks, systemd journal export
 _NUMBERED_NON_PACKETS = frozenset({0x00000BAD, 0x40000BAD, 0x00000009})
+_PACKET_BLOCKS = frozenset({_BT_EPB, _BT_SPB, _BT_OPB})
 
 _S = {
     e: {
@@ -56,6 +57,7 @@ _S = {
         "u32": struct.Struct(e + "I"),
         "idb": struct.Struct(e + "HHI"),
         "epb": struct.Struct(e + "IIIII"),
+        "epb7": struct.Struct(e + "IIIIIII"),  # block type and length, then the EPB fields
         "opb": struct.Struct(e + "HHIIII"),
         "opt": struct.Struct(e + "HH"),
         "i64": struct.Struct(e + "q"),
@@ -142,7 +144,6 @@ class Capture:
         self._base = 0  # file offset (of the uncompressed stream) of self._buf[0]
         self._eof = False
         self._number = 0
-        self._pending: Frame | None = None
         self._gen: Iterator[Frame] | None = None
         try:
             self._open()
@@ -230,9 +231,9 @@ class Capture:
         if bom not in (b"\x1a\x2b\x3c\x4d", b"\x4d\x3c\x2b\x1a"):
             raise CaptureError(f"{self.path}: not a pcapng file (bad byte-order magic {bom.hex(' ')})")
         self._gen = self._iter_pcapng()
-        # Read the section and interface descriptions up to the first packet, so that
-        # link_types is known right after opening.
-        self._pending = next(self._gen, None)
+        # Read the section and interface descriptions up to the first packet record (the generator
+        # yields None there), so that link_types is known right after opening.
+        next(self._gen, None)
 
     # ------------------------------------------------------------------ buffer
     def _fill(self, need: int) -> bool:
@@ -272,52 +273,93 @@ class Capture:
 
     # ------------------------------------------------------------------ pcap
     def _iter_pcap(self, endian: str, nanos: bool, modified: bool, linktype: int) -> Iterator[Frame]:
-        rec = _S[endian]["pcap_rec"]
-        unpack = rec.unpack_from
+        unpack = _S[endian]["pcap_rec"].unpack_from
         hlen = 24 if modified else 16
         scale = 1e-9 if nanos else 1e-6
         fill = self._fill
         number = self._number
+        F = Frame
+        max_record = MAX_RECORD
         while True:
+            # fast loop: every record wholly inside the buffer, no attribute access
             buf = self._buf
             pos = self._pos
-            if len(buf) - pos < hlen:
+            blen = len(buf)
+            start = pos + hlen
+            while start <= blen:
+                sec, frac, caplen, orig_len = unpack(buf, pos)
+                end = start + caplen
+                if end > blen or caplen > max_record:
+                    break
+                number += 1
+                yield F(number, sec + frac * scale, linktype, buf[start:end], caplen, orig_len, 0)
+                pos = end
+                start = end + hlen
+            self._pos = pos
+            self._number = number
+            # slow path: a record across the buffer end (refill), the end of the file, or a bad record
+            if blen - pos < hlen:
                 if not fill(hlen):
                     left = len(self._buf) - self._pos
                     if left:
                         self._problem("capture.truncated_record", self._base + self._pos, hlen, left, "record header cut short")
-                    break
+                    return
                 buf = self._buf
                 pos = self._pos
             sec, frac, caplen, orig_len = unpack(buf, pos)
-            if caplen > MAX_RECORD:
+            if caplen > max_record:
                 self._problem("capture.corrupt_block", self._base + pos, detail=f"record length {caplen} is impossible")
-                break
-            end = pos + hlen + caplen
-            if end > len(buf):
+                return
+            if pos + hlen + caplen > len(buf):
                 if not fill(hlen + caplen):
                     self._problem(
                         "capture.truncated_record", self._base + self._pos, hlen + caplen, len(self._buf) - self._pos,
                         f"record {number + 1} cut short",
                     )
-                    break
-                buf = self._buf
-                pos = self._pos
-                end = pos + hlen + caplen
-            number += 1
-            self._number = number
-            self._pos = end
-            yield Frame(number, sec + frac * scale, linktype, buf[pos + hlen:end], caplen, orig_len, 0)
+                    return
+            # the record is now wholly in the buffer: the fast loop takes it
 
     # ------------------------------------------------------------------ pcapng
-    def _iter_pcapng(self) -> Iterator[Frame]:
+    def _iter_pcapng(self) -> Iterator[Frame | None]:
+        """Yields ``None`` once, before the first packet record (see _open_pcapng), then frames."""
         s = _S["<"]
         endian = "<"
         ifaces: list[Interface] = []
+        #: (linktype, tsdiv, tsoffset) per interface of the current section, for the fast loop
+        ifinfo: list[tuple[int, int, int]] = []
         fill = self._fill
         number = self._number
         last_ts = 0.0
+        primed = False
+        F = Frame
+        max_record = MAX_RECORD
         while True:
+            if primed:
+                # fast loop: well-formed enhanced packet blocks wholly inside the buffer
+                epb_unpack = s["epb7"].unpack_from
+                u32 = s["u32"].unpack_from
+                nif = len(ifinfo)
+                buf = self._buf
+                pos = self._pos
+                blen_buf = len(buf)
+                while pos + 28 <= blen_buf:
+                    btype, blen, ifid, th, tl, caplen, orig_len = epb_unpack(buf, pos)
+                    end = pos + blen
+                    if (
+                        btype != 6 or end > blen_buf or blen & 3 or blen < 32 or blen > max_record
+                        or caplen > blen - 32 or ifid >= nif or u32(buf, end - 4)[0] != blen
+                    ):
+                        break
+                    lt, d, tsoff = ifinfo[ifid]
+                    t = (th << 32) | tl
+                    number += 1
+                    last_ts = t // d + (t % d) / d + tsoff
+                    yield F(number, last_ts, lt, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid)
+                    pos = end
+                self._pos = pos
+                self._number = number
+
+            # general path: one block of any type (or a refill, or the end)
             buf = self._buf
             pos = self._pos
             if len(buf) - pos < 12:
@@ -325,11 +367,16 @@ class Capture:
                     left = len(self._buf) - self._pos
                     if left:
                         self._problem("capture.truncated_record", self._base + self._pos, 12, left, "block header cut short")
-                    break
+                    return
                 buf = self._buf
                 pos = self._pos
             off = self._base + pos
             btype = s["u32"].unpack_from(buf, pos)[0]
+            if not primed and (btype in _PACKET_BLOCKS or btype in _NUMBERED_NON_PACKETS):
+                primed = True
+                yield None
+                buf = self._buf
+                pos = self._pos
             if btype == _BT_SHB:
                 bom = buf[pos + 8:pos + 12]
                 if bom == b"\x4d\x3c\x2b\x1a":
@@ -338,51 +385,51 @@ class Capture:
                     endian = ">"
                 else:
                     self._problem("capture.corrupt_block", off, detail=f"section header with bad byte-order magic {bom.hex()}")
-                    break
+                    return
                 s = _S[endian]
             blen = s["u32"].unpack_from(buf, pos + 4)[0]
             if blen < 12 or blen > MAX_RECORD:
                 self._problem("capture.corrupt_block", off, detail=f"block type {btype:#x} with impossible length {blen}")
-                break
+                return
             blen = (blen + 3) & ~3  # like tshark, a length that is not a multiple of 4 is rounded up
             if len(buf) - pos < blen:
                 if not fill(blen):
                     self._problem(
                         "capture.truncated_record", off, blen, len(self._buf) - self._pos, f"block type {btype:#x} cut short"
                     )
-                    break
+                    return
                 buf = self._buf
                 pos = self._pos
             if (s["u32"].unpack_from(buf, pos + blen - 4)[0] + 3) & ~3 != blen:
                 self._problem("capture.corrupt_block", off, detail=f"block type {btype:#x}: trailing length differs from {blen}")
-                break
+                return
             self._pos = pos + blen
 
             if btype == _BT_EPB:
                 if blen < 32:
                     self._problem("capture.corrupt_block", off, detail=f"enhanced packet block of {blen} bytes")
-                    break
+                    return
                 ifid, th, tl, caplen, orig_len = s["epb"].unpack_from(buf, pos + 8)
                 if caplen > blen - 32:
                     self._problem("capture.corrupt_block", off, caplen, blen - 32, "packet data longer than its block")
-                    break
+                    return
                 if ifid >= len(ifaces):
                     self._problem("capture.unknown_interface", off, detail=f"interface {ifid} of {len(ifaces)}")
-                    break
+                    return
                 ifc = ifaces[ifid]
                 t = (th << 32) | tl
                 d = ifc.tsdiv
                 number += 1
                 self._number = number
                 last_ts = t // d + (t % d) / d + ifc.tsoffset
-                yield Frame(number, last_ts, ifc.linktype, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid)
+                yield F(number, last_ts, ifc.linktype, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid)
             elif btype == _BT_SPB:
                 if blen < 16:
                     self._problem("capture.corrupt_block", off, detail=f"simple packet block of {blen} bytes")
-                    break
+                    return
                 if not ifaces:
                     self._problem("capture.unknown_interface", off, detail="simple packet block before any interface")
-                    break
+                    return
                 ifc = ifaces[0]
                 orig_len = s["u32"].unpack_from(buf, pos + 8)[0]
                 caplen = min(orig_len, blen - 16)
@@ -391,40 +438,42 @@ class Capture:
                 number += 1
                 self._number = number
                 # an SPB has no timestamp (tshark shows none): reuse the previous packet's time
-                yield Frame(number, last_ts, ifc.linktype, buf[pos + 12:pos + 12 + caplen], caplen, orig_len, 0)
+                yield F(number, last_ts, ifc.linktype, buf[pos + 12:pos + 12 + caplen], caplen, orig_len, 0)
             elif btype == _BT_IDB:
                 if blen < 20:
                     self._problem("capture.corrupt_block", off, detail=f"interface description block of {blen} bytes")
-                    break
+                    return
                 linktype, _res, snaplen = s["idb"].unpack_from(buf, pos + 8)
                 ifc = Interface(linktype, snaplen)
                 self._idb_options(ifc, buf, pos + 16, pos + blen - 4, s)
                 ifaces.append(ifc)
+                ifinfo.append((ifc.linktype, ifc.tsdiv, ifc.tsoffset))
                 self.interfaces.append(ifc)
                 self.link_types.append(ifc.name)
             elif btype == _BT_SHB:
                 if blen < 28:
                     self._problem("capture.corrupt_block", off, detail=f"section header block of {blen} bytes")
-                    break
+                    return
                 ifaces = []
+                ifinfo = []
             elif btype == _BT_OPB:
                 if blen < 32:
                     self._problem("capture.corrupt_block", off, detail=f"packet block of {blen} bytes")
-                    break
+                    return
                 ifid, _drops, th, tl, caplen, orig_len = s["opb"].unpack_from(buf, pos + 8)
                 if caplen > blen - 32:
                     self._problem("capture.corrupt_block", off, caplen, blen - 32, "packet data longer than its block")
-                    break
+                    return
                 if ifid >= len(ifaces):
                     self._problem("capture.unknown_interface", off, detail=f"interface {ifid} of {len(ifaces)}")
-                    break
+                    return
                 ifc = ifaces[ifid]
                 t = (th << 32) | tl
                 d = ifc.tsdiv
                 number += 1
                 self._number = number
                 last_ts = t // d + (t % d) / d + ifc.tsoffset
-                yield Frame(number, last_ts, ifc.linktype, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid)
+                yield F(number, last_ts, ifc.linktype, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid)
             elif btype in _NUMBERED_NON_PACKETS:
                 # tshark numbers custom blocks and systemd journal entries as frames: skip them, but
                 # keep their numbers so that frame numbers stay those tshark shows
@@ -454,12 +503,9 @@ class Capture:
 
     # ------------------------------------------------------------------ iteration
     def __iter__(self) -> Iterator[Frame]:
-        if self._pending is not None:
-            f = self._pending
-            self._pending = None
-            yield f
-        if self._gen is not None:
-            yield from self._gen
+        # the reading generator itself: no per-frame wrapper; iterating again resumes where it stopped
+        gen = self._gen
+        return gen if gen is not None else iter(())
 
     def close(self) -> None:
         for f in reversed(self._files):

@@ -8,6 +8,8 @@ from sctpscope.decode.net import NetDecoder
 from sctpscope.decode.sctp import SctpPacket, decode_sctp
 from sctpscope.problems import Problem
 
+_NONE: tuple = ()
+
 
 @dataclass(slots=True)
 class SctpRecord:
@@ -41,17 +43,42 @@ class DecodedFrame:
     layers: list[str] = field(default_factory=list)
 
 
-class FrameDecoder:
-    """Decodes frames one by one; the only state is the IP fragment reassembly held by the NetDecoder."""
+def port_partition(payload, parts: int) -> int:
+    """Which of `parts` workers owns an SCTP packet: a hash of its unordered port pair.
 
-    def __init__(self, sctp_udp_ports: tuple[int, ...] = (9899,), verify_checksum: bool = True) -> None:
+    Every packet of an association has the same two ports whatever its addresses and tags, so a worker
+    sees whole associations and the workers' results combine by concatenation.
+    """
+    if len(payload) < 4:
+        return 0
+    ports = (payload[0] << 8 | payload[1]) ^ (payload[2] << 8 | payload[3])
+    return ((ports * 2654435761) >> 7) % parts
+
+
+class FrameDecoder:
+    """Decodes frames one by one; the only state is the IP fragment reassembly held by the NetDecoder.
+
+    With `partition=(k, n)` only SCTP packets owned by worker k of n are decoded (see port_partition), and
+    frame-level findings (link/IP problems, ICMP quotes) are reported by worker 0 alone.
+    """
+
+    def __init__(self, sctp_udp_ports: tuple[int, ...] = (9899,), verify_checksum: bool = True,
+                 partition: tuple[int, int] | None = None) -> None:
         self.net = NetDecoder(sctp_udp_ports=sctp_udp_ports)
         self.verify = verify_checksum
+        self.partition = partition if partition and partition[1] > 1 else None
 
     def decode(self, number: int, ts: float, linktype: int, data: bytes, orig_len: int | None = None) -> DecodedFrame:
         res = self.net.decode(linktype, data, ts, orig_len=orig_len)
-        out = DecodedFrame(number, ts, problems=list(res.problems), layers=res.layers)
+        part = self.partition
+        lead = part is None or part[0] == 0
+        out = DecodedFrame(number, ts, [], [], list(res.problems) if res.problems and lead else [], res.layers)
         for c in res.carried:
+            if c.quoted:
+                if not lead:
+                    continue
+            elif part is not None and port_partition(c.payload, part[1]) != part[0]:
+                continue
             base = c.offset if c.offset >= 0 else 0
             pkt = decode_sctp(c.payload, base=base, verify=self.verify)
             rec = SctpRecord(number, ts, c.src, c.dst, c.ip_version, c.encap, c.udp_encapsulated,
@@ -60,5 +87,6 @@ class FrameDecoder:
                 out.quotes.append(rec)
             else:
                 out.sctp.append(rec)
-                out.problems.extend(pkt.problems)
+                if pkt.problems:
+                    out.problems.extend(pkt.problems)
         return out

@@ -1,0 +1,118 @@
+"""Run the analysis over capture files, on several cores when the capture is large, and merge the parts.
+
+Each worker reads the whole capture but decodes and analyses only the SCTP packets whose port pair it owns
+(decode.frame.port_partition): whole associations land in one worker, so the parts merge exactly, by
+adding counters and concatenating associations in order of their first frame.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sctpscope.analysis.association import restart_detail
+from sctpscope.analysis.totals import Totals
+from sctpscope.analysis.tracker import Analysis
+from sctpscope.decode.sctp import chunk_name
+from sctpscope.pipeline import CaptureInfo, decode_files
+
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024   # below this, starting workers costs more than it saves
+
+
+@dataclass
+class Result:
+    """What a (partial) analysis yields: per-file info, totals, finished associations, out-of-the-blue counts."""
+
+    infos: list[CaptureInfo]
+    totals: Totals
+    associations: list[dict]
+    unassociated_packets: int = 0
+    unassociated_chunks: Counter = field(default_factory=Counter)
+
+    def unassociated(self) -> dict:
+        return {"packets": self.unassociated_packets,
+                "chunks": {chunk_name(t): n for t, n in sorted(self.unassociated_chunks.items())}}
+
+
+def analyse_part(files: Sequence[str], sctp_udp_ports: tuple[int, ...], verify: bool,
+                 partition: tuple[int, int] | None = None) -> Result:
+    infos: list[CaptureInfo] = []
+    analysis = Analysis()
+    for frame in decode_files(files, infos, sctp_udp_ports=sctp_udp_ports, verify_checksum=verify,
+                              partition=partition):
+        analysis.add(frame)
+    analysis.finish()
+    return Result(infos, analysis.totals, analysis.association_dicts(), analysis.unassociated_packets,
+                  analysis.unassociated_chunks)
+
+
+def merge(parts: Sequence[Result]) -> Result:
+    """Combine the results of workers that split the SCTP packets of one capture by port pair.
+
+    Part 0 also holds the frame-level counts (every frame, link/IP problems, ICMP quotes); the other parts
+    contribute only their own SCTP packets.
+    """
+    lead = parts[0]
+    totals = lead.totals
+    infos = lead.infos
+    entries = []
+    for k, part in enumerate(parts):
+        if k:
+            part.totals.packets = 0
+            totals.merge(part.totals)
+            for mine, theirs in zip(infos, part.infos):
+                mine.sctp_packets += theirs.sctp_packets
+        entries.extend((a["first_frame"], k, a["id"], a) for a in part.associations)
+    entries.sort(key=lambda e: e[:3])
+    new_id = {(k, old): i for i, (_, k, old, _) in enumerate(entries, 1)}
+    associations = []
+    for _, k, old, a in entries:
+        a["id"] = new_id[(k, old)]
+        if a.get("restart_of") is not None:
+            a["restart_of"] = new_id.get((k, a["restart_of"]))
+            for x in a["anomalies"]:
+                if x["kind"] == "restart":
+                    x["detail"] = restart_detail(a["restart_of"])
+        for ev in a["events"]:
+            if "new_association" in ev:
+                ev["new_association"] = new_id.get((k, ev["new_association"]))
+        associations.append(a)
+    unassoc = Counter()
+    for part in parts:
+        unassoc.update(part.unassociated_chunks)
+    return Result(infos, totals, associations, sum(p.unassociated_packets for p in parts), unassoc)
+
+
+def default_jobs(files: Sequence[str]) -> int:
+    """One worker per core (at most 4) for large regular files; one for small files, pipes and stdin."""
+    size = 0
+    for f in files:
+        try:
+            st = os.stat(f)
+        except OSError:
+            return 1
+        if not os.path.isfile(f):
+            return 1
+        size += st.st_size
+    if size < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+def analyse(files: Sequence[str], *, sctp_udp_ports: tuple[int, ...] = (9899,), verify: bool = True,
+            jobs: int | None = None) -> Result:
+    """Analyse the files as one capture, with `jobs` worker processes (default: see default_jobs)."""
+    n = default_jobs(files) if jobs is None else max(1, jobs)
+    if n == 1:
+        return analyse_part(files, sctp_udp_ports, verify)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx) as pool:
+        futures = [pool.submit(analyse_part, files, sctp_udp_ports, verify, (k, n)) for k in range(1, n)]
+        parts = [analyse_part(files, sctp_udp_ports, verify, (0, n))]
+        parts.extend(f.result() for f in futures)
+    return merge(parts)
