@@ -29,3 +29,18 @@ def escape_text(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def cause_detail(cause) -> str | None:
+    """What an error cause says beyond its name, terminal-safe: the reason text of a user-initiated abort
+    (RFC 9260 §3.3.10.12), the information of a protocol violation, the decoded fields of the others."""
+    raw = getattr(cause, "reason", None)
+    if raw is None:
+        raw = getattr(cause, "info", None)
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        return escape_bytes(raw) if len(raw) else None
+    text = cause.detail()
+    prefix = f"{cause.name}: "
+    if text.startswith(prefix):
+        text = text[len(prefix):]
+    return None if not text or text == cause.name else escape_text(text)

@@ -7,6 +7,7 @@ from collections import Counter
 from sctpscope.analysis.anomalies import MAX_PER_ASSOCIATION
 from sctpscope.analysis.streams import DataFlow
 from sctpscope.decode.sctp import chunk_name
+from sctpscope.text import cause_detail
 
 INITIATOR, RESPONDER = 0, 1
 SIDE_NAMES = ("initiator", "responder")
@@ -295,7 +296,7 @@ class Association:
                 p.rtt(rec.ts - sent[0])
 
     def _abort(self, c, side: int, rec, ps) -> None:
-        causes = [{"code": x.code, "name": x.name, "detail": (x.detail() or None)} for x in c.causes]
+        causes = [{"code": x.code, "name": x.name, "detail": cause_detail(x)} for x in c.causes]
         if not self.aborted and not self.closed:
             self.aborted = True
             self.ending = {"kind": "abort", "by": SIDE_NAMES[side], "first_frame": rec.frame,
@@ -325,7 +326,8 @@ class Association:
     def _error(self, c, side: int, rec, ps) -> None:
         for x in c.causes:
             self.event(rec.ts, rec.frame, "REMOTE_ERROR", 1 - side, code=x.code, name=x.name)
-            self.anomaly(rec.frame, "error_chunk", f"{x.name}" + (f": {x.detail()}" if x.detail() else ""))
+            detail = cause_detail(x)
+            self.anomaly(rec.frame, "error_chunk", f"{x.name}: {detail}" if detail else x.name)
 
     def _asconf(self, c, side: int, rec, ps) -> None:
         ep = self.eps[side]

@@ -17,7 +17,7 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterator, NamedTuple
 
 from sctpscope.capture.linktypes import linktype_name
 from sctpscope.errors import CaptureError
@@ -66,9 +66,12 @@ _S = {
 }
 
 
-@dataclass(slots=True)
-class Frame:
-    """One captured record, numbered from 1 like tshark numbers frames."""
+class Frame(NamedTuple):
+    """One captured record, numbered from 1 like tshark numbers frames.
+
+    A named tuple: the readers build millions of them, and ``tuple.__new__`` is the cheapest
+    construction Python offers (fields read as fast as slots). Frames are immutable.
+    """
 
     number: int
     ts: float
@@ -77,6 +80,11 @@ class Frame:
     caplen: int
     orig_len: int
     interface: int = 0
+
+
+#: ``_new_frame(Frame, (number, ts, linktype, data, caplen, orig_len, interface))``: builds a Frame
+#: without the Python-level ``__new__`` (all seven fields must be given).
+_new_frame = tuple.__new__
 
 
 @dataclass(slots=True)
@@ -279,6 +287,7 @@ class Capture:
         fill = self._fill
         number = self._number
         F = Frame
+        new = _new_frame
         max_record = MAX_RECORD
         while True:
             # fast loop: every record wholly inside the buffer, no attribute access
@@ -292,7 +301,7 @@ class Capture:
                 if end > blen or caplen > max_record:
                     break
                 number += 1
-                yield F(number, sec + frac * scale, linktype, buf[start:end], caplen, orig_len, 0)
+                yield new(F, (number, sec + frac * scale, linktype, buf[start:end], caplen, orig_len, 0))
                 pos = end
                 start = end + hlen
             self._pos = pos
@@ -332,6 +341,7 @@ class Capture:
         last_ts = 0.0
         primed = False
         F = Frame
+        new = _new_frame
         max_record = MAX_RECORD
         while True:
             if primed:
@@ -354,7 +364,7 @@ class Capture:
                     t = (th << 32) | tl
                     number += 1
                     last_ts = t // d + (t % d) / d + tsoff
-                    yield F(number, last_ts, lt, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid)
+                    yield new(F, (number, last_ts, lt, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid))
                     pos = end
                 self._pos = pos
                 self._number = number
@@ -422,7 +432,7 @@ class Capture:
                 number += 1
                 self._number = number
                 last_ts = t // d + (t % d) / d + ifc.tsoffset
-                yield F(number, last_ts, ifc.linktype, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid)
+                yield new(F, (number, last_ts, ifc.linktype, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid))
             elif btype == _BT_SPB:
                 if blen < 16:
                     self._problem("capture.corrupt_block", off, detail=f"simple packet block of {blen} bytes")
@@ -438,7 +448,7 @@ class Capture:
                 number += 1
                 self._number = number
                 # an SPB has no timestamp (tshark shows none): reuse the previous packet's time
-                yield F(number, last_ts, ifc.linktype, buf[pos + 12:pos + 12 + caplen], caplen, orig_len, 0)
+                yield new(F, (number, last_ts, ifc.linktype, buf[pos + 12:pos + 12 + caplen], caplen, orig_len, 0))
             elif btype == _BT_IDB:
                 if blen < 20:
                     self._problem("capture.corrupt_block", off, detail=f"interface description block of {blen} bytes")
@@ -473,7 +483,7 @@ class Capture:
                 number += 1
                 self._number = number
                 last_ts = t // d + (t % d) / d + ifc.tsoffset
-                yield F(number, last_ts, ifc.linktype, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid)
+                yield new(F, (number, last_ts, ifc.linktype, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid))
             elif btype in _NUMBERED_NON_PACKETS:
                 # tshark numbers custom blocks and systemd journal entries as frames: skip them, but
                 # keep their numbers so that frame numbers stay those tshark shows

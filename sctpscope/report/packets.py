@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sctpscope.decode.frame import DecodedFrame, SctpRecord
 from sctpscope.decode.sctp import ppid_name
-from sctpscope.text import escape_text
+from sctpscope.text import cause_detail, escape_text
 
 
 def _flags(c, letters: str = "IUBE") -> str:
@@ -49,8 +49,11 @@ def _sack(c) -> str:
 
 
 def _causes(c) -> str:
-    inner = "; ".join(f"{cause.name}: {escape_text(cause.detail())}" if cause.detail() else cause.name
-                      for cause in c.causes)
+    parts = []
+    for cause in c.causes:
+        detail = cause_detail(cause)
+        parts.append(f"{cause.name}: {detail}" if detail else cause.name)
+    inner = "; ".join(parts)
     t = " T" if c.flags & 1 and c.type == 6 else ""
     return f"{c.name}({inner}{t})" if inner or t else c.name
 

@@ -21,19 +21,22 @@ included. Behaviours matched, each checked against tshark 4.0.17 with crafted pa
 
 from __future__ import annotations
 
+import struct
 import zlib
 from dataclasses import dataclass, field
 
 import crc32c as _crc32c
 
-from .chunks import CHUNK_DECODERS, PktDropChunk, ShortChunk, _unknown
+from .chunks import CHUNK_DECODERS, DataChunk, PktDropChunk, SackChunk, ShortChunk, _unknown
 from .causes import UnrecognizedChunkCause
 from .names import chunk_name
-from ._util import HDR, U32, Ctx, pad4
+from ._util import HDR, U32, Ctx, pad4  # noqa: F401 (pad4: kept importable from here)
+
+_U32 = U32
 
 _crc = _crc32c.crc32c
 _ZERO4 = b"\0\0\0\0"
-_LE32 = __import__("struct").Struct("<I")
+_LE32 = struct.Struct("<I")
 
 
 @dataclass(slots=True)
@@ -64,7 +67,7 @@ class SctpPacket:
 
 def _checksum(buf, field_be: int, field_le: int):
     """Returns (status, computed crc32c in the field's big-endian representation)."""
-    c = _crc(buf[12:], _crc(_ZERO4, _crc(buf[:8])))
+    c = _crc(_ZERO4.join((buf[:8], buf[12:])))
     computed_be = int.from_bytes(c.to_bytes(4, "little"), "big")
     if c == field_le:
         return "crc32c", computed_be
@@ -74,6 +77,12 @@ def _checksum(buf, field_be: int, field_le: int):
     if a == field_be:
         return "adler32", computed_be
     return "bad", computed_be
+
+
+_HEADER = struct.Struct(">HHII")
+_DATA_FULL = struct.Struct(">xBHIHHI")       # DATA chunk: flags, length, TSN, SID, SSN, PPID
+_SACK_FULL = struct.Struct(">xBHIIHH")       # SACK chunk: flags, length, cum TSN ack, a_rwnd, #gaps, #dups
+_PAD_MASK = (0, 0xFFFFFF, 0xFFFF, 0xFF)     # by length & 3: the pad bytes at the end of the last word
 
 
 def _decode(buf, base: int, verify: bool, depth: int = 0):
@@ -86,20 +95,79 @@ def _decode(buf, base: int, verify: bool, depth: int = 0):
         return SctpPacket(None, None, None, None, False, "unchecked", None, [], problems, n), True
     sport, dport, vtag, csum = _HEADER.unpack_from(buf, 0)
     if verify:
-        status, computed = _checksum(buf, csum, _LE32.unpack_from(buf, 8)[0])
+        # One CRC over a copy with the checksum field zeroed (cheaper than three chained calls).
+        c = _crc(_ZERO4.join((buf[:8], buf[12:])))
+        if c == _LE32.unpack_from(buf, 8)[0]:
+            status = "crc32c"
+            computed = csum             # the CRC matches the field: same big-endian representation
+        else:
+            status, computed = _checksum(buf, csum, _LE32.unpack_from(buf, 8)[0])
     else:
         status, computed = "unchecked", None
-    pkt = SctpPacket(sport, dport, vtag, csum, True, status, computed, [], problems, n)
-    ctx = Ctx(problems, base, verify, depth)
-    chunks = pkt.chunks
+    chunks: list = []
+    pkt = SctpPacket(sport, dport, vtag, csum, True, status, computed, chunks, problems, n)
+    ctx = None                          # created on first need (a problem, or a non-inlined decoder)
     append = chunks.append
-    decoders = CHUNK_DECODERS
     off = 12
     fatal = False
     if n == 12:
+        ctx = Ctx(problems, base, verify, depth)
         ctx.add("sctp.no_chunks", "sctp", 12, None, None, "common header only")
     while off < n:
         rem = n - off
+        t = buf[off]
+        # Fast paths: a well-formed DATA chunk, a SACK without gap blocks or duplicate TSNs, each
+        # wholly inside the packet. Anything else goes the general way below.
+        if t == 0:
+            if rem >= 16:
+                f, L, tsn, sid, ssn, ppid = _DATA_FULL.unpack_from(buf, off)
+                if 16 <= L <= rem and L <= 65532:
+                    rec = DataChunk(0, f, L, off, tsn, sid, ssn, ppid, off + 16, L - 16)
+                    append(rec)
+                    q = L & 3
+                    if q:
+                        total = L + 4 - q
+                        if total > rem:
+                            rec.padding_ok = False
+                            if ctx is None:
+                                ctx = Ctx(problems, base, verify, depth)
+                            ctx.add("chunk.bad_padding", "chunk:DATA", off + L, 4 - q, rem - L, "padding missing")
+                            break
+                        if _U32.unpack_from(buf, off + total - 4)[0] & _PAD_MASK[q]:
+                            rec.padding_ok = False
+                            if ctx is None:
+                                ctx = Ctx(problems, base, verify, depth)
+                            ctx.add("chunk.bad_padding", "chunk:DATA", off + L, None, None, "padding not zero")
+                        off += total
+                    else:
+                        off += L
+                    continue
+        elif t == 3:
+            if rem >= 16:
+                f, L, cum, rwnd, ngap, ndup = _SACK_FULL.unpack_from(buf, off)
+                if 16 <= L <= rem and L <= 65532 and not (ngap or ndup):
+                    rec = SackChunk(3, f, L, off, cum, rwnd, [], [])
+                    append(rec)
+                    q = L & 3
+                    if q:
+                        total = L + 4 - q
+                        if total > rem:
+                            rec.padding_ok = False
+                            if ctx is None:
+                                ctx = Ctx(problems, base, verify, depth)
+                            ctx.add("chunk.bad_padding", "chunk:SACK", off + L, 4 - q, rem - L, "padding missing")
+                            break
+                        if _U32.unpack_from(buf, off + total - 4)[0] & _PAD_MASK[q]:
+                            rec.padding_ok = False
+                            if ctx is None:
+                                ctx = Ctx(problems, base, verify, depth)
+                            ctx.add("chunk.bad_padding", "chunk:SACK", off + L, None, None, "padding not zero")
+                        off += total
+                    else:
+                        off += L
+                    continue
+        if ctx is None:
+            ctx = Ctx(problems, base, verify, depth)
         if rem < 4:
             ctx.add("chunk.truncated", "sctp", off, 4, rem, "bytes after the last chunk")
             fatal = True
@@ -122,7 +190,7 @@ def _decode(buf, base: int, verify: bool, depth: int = 0):
             total = rem
             if L > rem:
                 ctx.add("chunk.bad_length", f"chunk:{chunk_name(t)}", off, L, rem, "chunk length beyond the packet")
-        rec, fatal = decoders.get(t, _unknown)(buf, off, f, L, off + total, ctx)
+        rec, fatal = CHUNK_DECODERS.get(t, _unknown)(buf, off, f, L, off + total, ctx)
         append(rec)
         if L & 3 and L <= rem:
             if total - L != (-L) & 3:
@@ -136,9 +204,6 @@ def _decode(buf, base: int, verify: bool, depth: int = 0):
             break
         off += total
     return pkt, fatal
-
-
-_HEADER = __import__("struct").Struct(">HHII")
 
 
 def decode_sctp(buf, base: int = 0, verify: bool = True) -> SctpPacket:

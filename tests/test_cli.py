@@ -1,0 +1,97 @@
+"""The command line as a user meets it: one-line errors, the packet list, the report, exit codes."""
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+
+import pytest
+
+from conftest import CAPTURES, run_sctpscope, tshark_required
+
+
+def _one_line_error(proc: subprocess.CompletedProcess) -> str:
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", ["packets", "report"])
+def test_missing_file_is_one_line(tmp_path, command):
+    line = _one_line_error(run_sctpscope(command, tmp_path / "nope.pcap"))
+    assert "nope.pcap" in line and "no such file" in line.lower()
+
+
+def test_not_a_capture_is_one_line():
+    line = _one_line_error(run_sctpscope("report", "--json", CAPTURES / "README.md"))
+    assert "README.md" in line
+
+
+def test_unsupported_link_type_is_one_line(tmp_path):
+    """A pcap of link type 147 (USER0) holding one record: sctpscope cannot decode it and says so."""
+    path = tmp_path / "user0.pcap"
+    path.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 147)
+                     + struct.pack("<IIII", 1, 0, 4, 4) + b"\x00\x01\x02\x03")
+    line = _one_line_error(run_sctpscope("report", "--json", path))
+    assert "147" in line and "link type" in line
+
+
+def test_truncated_capture_keeps_frames(tmp_path):
+    """The last record cut short: every frame before it is reported, and the fault is named."""
+    whole = (CAPTURES / "pkts__sctp-test.cap").read_bytes()
+    cut = tmp_path / "cut.cap"
+    cut.write_bytes(whole[:-100])
+    doc = json.loads(run_sctpscope("report", "--json", cut, check=True).stdout)
+    assert doc["totals"]["packets"] == 73          # tshark reads 74 frames from the whole file
+    assert [p["code"] for p in doc["captures"][0]["problems"]] == ["capture.truncated_record"]
+
+
+@tshark_required
+def test_packets_lists_each_sctp_packet_like_tshark():
+    """One line per SCTP packet; TSN/SID/SSN of each DATA chunk as tshark decodes them (frame 5 of sctp-test)."""
+    out = run_sctpscope("packets", CAPTURES / "pkts__sctp-test.cap", check=True).stdout.splitlines()
+    assert len(out) == 74
+    ts = subprocess.run(["tshark", "-n", "-r", str(CAPTURES / "pkts__sctp-test.cap"), "-o",
+                         "sctp.relative_tsns:FALSE", "-Y", "frame.number == 5", "-T", "fields", "-E",
+                         "separator=;", "-e", "sctp.data_tsn_raw", "-e", "sctp.data_sid", "-e", "sctp.data_ssn"],
+                        capture_output=True, text=True, check=True).stdout.strip()
+    tsns, sids, _ = (col.split(",") for col in ts.split(";"))
+    line = next(line for line in out if line.split()[0] == "5")
+    assert len(tsns) == 2
+    for tsn, sid in zip(tsns, sids):
+        assert f"TSN={int(tsn)} SID={int(sid, 0)} " in line
+
+
+def test_packets_escapes_abort_reason(tmp_path):
+    """Bytes from a packet never reach the terminal raw: a reason text with ESC and BEL is shown escaped."""
+    import crc32c
+
+    reason = b"bye\x1b[2J\x07"
+    cause = struct.pack("!HH", 12, 4 + len(reason)) + reason + b"\0" * (-len(reason) % 4)
+    chunk = struct.pack("!BBH", 6, 0, 4 + len(cause)) + cause
+    sctp = bytearray(struct.pack("!HHII", 5000, 6000, 0x11223344, 0) + chunk)
+    struct.pack_into("<I", sctp, 8, crc32c.crc32c(bytes(sctp)))
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(sctp), 1, 0, 64, 132, 0,
+                     bytes([198, 18, 0, 1]), bytes([198, 18, 0, 2])) + bytes(sctp)
+    frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip
+    pcap = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1) + struct.pack("<IIII", 1, 0, len(frame),
+                                                                                     len(frame)) + frame
+    path = tmp_path / "abort.pcap"
+    path.write_bytes(pcap)
+    out = run_sctpscope("packets", path, check=True).stdout
+    assert "\x1b" not in out and "\x07" not in out
+    assert "User-Initiated Abort: bye\\x1b[2J\\x07" in out
+
+
+def test_report_human_summary_names_association_and_negotiation():
+    out = run_sctpscope("report", CAPTURES / "pkts__sctp-test.cap", check=True).stdout
+    assert "association 1: 192.168.170.8:7 ⇄ 192.168.170.56:7" in out
+    # INIT OS 17 / MIS 17, INIT ACK OS 17 / MIS 17 (tshark: sctp.init_nr_out_streams etc. of frames 1 and 2)
+    assert "negotiated streams: initiator→responder 17, responder→initiator 17" in out
+
+
+def test_python_dash_m_and_help():
+    proc = run_sctpscope("--help", check=True)
+    assert "packets" in proc.stdout and "report" in proc.stdout and "verify" in proc.stdout
