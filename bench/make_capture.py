@@ -498,16 +498,16 @@ class Association:
             multi = rng.random() < gen.multihome_fraction
             n = gen.next_host()
             if v6:
-                addrs = ([bytes.fromhex("20010db8000100000000000000%06x" % n)],
-                         [bytes.fromhex("20010db8000200000000000000%06x" % n)])
+                addrs = ([bytes.fromhex("fd0000000001000000000000%08x" % n)],
+                         [bytes.fromhex("fd0000000002000000000000%08x" % n)])
                 if multi:
-                    addrs[0].append(bytes.fromhex("20010db8001100000000000000%06x" % n))
-                    addrs[1].append(bytes.fromhex("20010db8001200000000000000%06x" % n))
+                    addrs[0].append(bytes.fromhex("fd0000000011000000000000%08x" % n))
+                    addrs[1].append(bytes.fromhex("fd0000000012000000000000%08x" % n))
             else:
-                addrs = ([bytes([10, 1, n >> 8 & 255, n & 255])], [bytes([10, 2, n >> 8 & 255, n & 255])])
+                addrs = ([bytes([198, 18, n >> 8 & 63, n & 255])], [bytes([198, 18, 64 | n >> 8 & 63, n & 255])])
                 if multi:
-                    addrs[0].append(bytes([10, 11, n >> 8 & 255, n & 255]))
-                    addrs[1].append(bytes([10, 12, n >> 8 & 255, n & 255]))
+                    addrs[0].append(bytes([198, 19, n >> 8 & 63, n & 255]))
+                    addrs[1].append(bytes([198, 19, 64 | n >> 8 & 63, n & 255]))
             macs = (b"\x02\x00" + _pack(">I", 2 * n), b"\x02\x00" + _pack(">I", 2 * n + 1))
             cport = app_cls.port if app_cls is M3uaApp else rng.randrange(32768, 61000)
             self.ports = (cport, app_cls.port)

@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(p)
     p.add_argument("--json", action="store_true", help="write the JSON document of the report contract")
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of standard output")
+    p.add_argument("--path-max-retrans", type=int, default=5, metavar="N",
+                   help="the endpoints' Path.Max.Retrans: an address whose heartbeats go unanswered more than N "
+                        "times in a row is reported unreachable (default 5, RFC 9260)")
     p.add_argument("-j", "--jobs", type=int, metavar="N",
                    help="worker processes (default: one per core, up to 4, for captures over 16 MiB)")
 
@@ -67,17 +70,18 @@ def cmd_packets(args: argparse.Namespace, out) -> int:
     return 0
 
 
-def run_report(files: Sequence[str], ports: tuple[int, ...], verify: bool, jobs: int | None = None) -> dict:
+def run_report(files: Sequence[str], ports: tuple[int, ...], verify: bool, jobs: int | None = None,
+               path_max_retrans: int = 5) -> dict:
     """Stream the files once (per worker) and build the contract document."""
     from sctpscope.analysis.runner import analyse
     from sctpscope.report.document import build_report
 
-    res = analyse(files, sctp_udp_ports=ports, verify=verify, jobs=jobs)
+    res = analyse(files, sctp_udp_ports=ports, verify=verify, jobs=jobs, path_max_retrans=path_max_retrans)
     return build_report(res.infos, res.totals, res.associations, res.unassociated())
 
 
 def cmd_report(args: argparse.Namespace, out) -> int:
-    doc = run_report(args.files, _ports(args), not args.no_checksum, args.jobs)
+    doc = run_report(args.files, _ports(args), not args.no_checksum, args.jobs, args.path_max_retrans)
     if args.json:
         text = json.dumps(doc, indent=1) + "\n"
     else:

@@ -43,6 +43,13 @@ def public_captures() -> list[Path]:
     return sorted(p for p in PUBLIC.iterdir() if is_capture(p)) if PUBLIC.is_dir() else []
 
 
+def all_captures() -> list[Path]:
+    """captures/ plus the public captures not copied there (those stay in ../shared only)."""
+    ours = repo_captures()
+    names = {p.name for p in ours}
+    return ours + [p for p in public_captures() if p.name not in names]
+
+
 def public_capture(name: str) -> Path:
     """The path of one capture in ../shared/captures/public; skips the calling test when it is absent."""
     path = PUBLIC / name

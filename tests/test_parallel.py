@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import public_captures, repo_captures
+from conftest import all_captures, repo_captures
 from sctpscope.analysis.runner import analyse
 from sctpscope.report.document import build_report
 
@@ -13,7 +13,7 @@ def _doc(path, jobs):
     return build_report(res.infos, res.totals, res.associations, res.unassociated())
 
 
-@pytest.mark.parametrize("path", [*repo_captures(), *public_captures()], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", all_captures(), ids=lambda p: p.name)
 def test_three_workers_equal_one(path):
     one = _doc(path, 1)
     three = _doc(path, 3)

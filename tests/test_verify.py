@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import public_captures, repo_captures, run_sctpscope, tshark_required
+from conftest import all_captures, repo_captures, run_sctpscope, tshark_required
 
 pytestmark = [pytest.mark.tshark, tshark_required]
 
 
-@pytest.mark.parametrize("path", [*repo_captures(), *public_captures()], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", all_captures(), ids=lambda p: p.name)
 def test_verify_agrees_with_tshark(path):
     proc = run_sctpscope("verify", path)
     assert "Traceback" not in proc.stderr

@@ -113,8 +113,10 @@ class PathStats:
 class Association:
     """State of one association: fed packet by packet by the Tracker, turned into the contract dict at the end."""
 
-    def __init__(self, ident: int, frame: int, ts: float, initiator: Endpoint, responder: Endpoint) -> None:
+    def __init__(self, ident: int, frame: int, ts: float, initiator: Endpoint, responder: Endpoint,
+                 path_max_retrans: int = 5) -> None:
         self.id = ident
+        self.pmr = path_max_retrans   # Path.Max.Retrans (RFC 9260 §16): not on the wire, a setting
         self.first_frame = self.last_frame = frame
         self.start = self.end = ts
         self.eps = (initiator, responder)
@@ -138,6 +140,10 @@ class Association:
         self.primary: list[PathStats | None] = [None, None]     # path of the latest new DATA per sender
         self.primary_changes: list[dict] = []
         self.heartbeats: dict[tuple[int, bytes], tuple[float, tuple[str, str]]] = {}
+        # Per (sender side, destination address): a heartbeat outstanding?, error count, unreachable?
+        self.hb_outstanding: dict[tuple[int, str], bool] = {}
+        self.path_errors: dict[tuple[int, str], int] = {}
+        self.unreachable: set[tuple[int, str]] = set()
         self.restart_of: int | None = None
         self.init_count = [0, 0]
         self.cookie_echo_count = 0
@@ -287,6 +293,16 @@ class Association:
         info = _hb_info(c)
         if len(self.heartbeats) < 1024:
             self.heartbeats[(side, info)] = (rec.ts, (rec.src, rec.dst))
+        # A new HEARTBEAT to an address whose previous one is still unanswered: that one timed out, an error
+        # for the address (RFC 9260 §8.3); past Path.Max.Retrans the sender marks it unreachable (§8.2).
+        key = (side, rec.dst)
+        if self.hb_outstanding.get(key):
+            n = self.path_errors[key] = self.path_errors.get(key, 0) + 1
+            if n > self.pmr and key not in self.unreachable:
+                self.unreachable.add(key)
+                self.event(rec.ts, rec.frame, "PEER_ADDR_CHANGE", side, address=rec.dst, state="ADDR_UNREACHABLE",
+                           evidence=f"{n} heartbeats unanswered")
+        self.hb_outstanding[key] = True
 
     def _heartbeat_ack(self, c, side: int, rec, ps) -> None:
         sent = self.heartbeats.pop((1 - side, _hb_info(c)), None)
@@ -294,6 +310,13 @@ class Association:
             p = self.paths.get(sent[1])
             if p is not None:
                 p.rtt(rec.ts - sent[0])
+            key = (1 - side, sent[1][1])
+            self.hb_outstanding[key] = False
+            self.path_errors[key] = 0
+            if key in self.unreachable:
+                self.unreachable.discard(key)
+                self.event(rec.ts, rec.frame, "PEER_ADDR_CHANGE", 1 - side, address=key[1],
+                           state="ADDR_AVAILABLE", evidence="heartbeat answered")
 
     def _abort(self, c, side: int, rec, ps) -> None:
         causes = [{"code": x.code, "name": x.name, "detail": cause_detail(x)} for x in c.causes]

@@ -37,9 +37,9 @@ class Result:
 
 
 def analyse_part(files: Sequence[str], sctp_udp_ports: tuple[int, ...], verify: bool,
-                 partition: tuple[int, int] | None = None) -> Result:
+                 partition: tuple[int, int] | None = None, path_max_retrans: int = 5) -> Result:
     infos: list[CaptureInfo] = []
-    analysis = Analysis()
+    analysis = Analysis(path_max_retrans)
     for frame in decode_files(files, infos, sctp_udp_ports=sctp_udp_ports, verify_checksum=verify,
                               partition=partition):
         analysis.add(frame)
@@ -102,17 +102,18 @@ def default_jobs(files: Sequence[str]) -> int:
 
 
 def analyse(files: Sequence[str], *, sctp_udp_ports: tuple[int, ...] = (9899,), verify: bool = True,
-            jobs: int | None = None) -> Result:
+            jobs: int | None = None, path_max_retrans: int = 5) -> Result:
     """Analyse the files as one capture, with `jobs` worker processes (default: see default_jobs)."""
     n = default_jobs(files) if jobs is None else max(1, jobs)
     if n == 1:
-        return analyse_part(files, sctp_udp_ports, verify)
+        return analyse_part(files, sctp_udp_ports, verify, None, path_max_retrans)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx) as pool:
-        futures = [pool.submit(analyse_part, files, sctp_udp_ports, verify, (k, n)) for k in range(1, n)]
-        parts = [analyse_part(files, sctp_udp_ports, verify, (0, n))]
+        futures = [pool.submit(analyse_part, files, sctp_udp_ports, verify, (k, n), path_max_retrans)
+                   for k in range(1, n)]
+        parts = [analyse_part(files, sctp_udp_ports, verify, (0, n), path_max_retrans)]
         parts.extend(f.result() for f in futures)
     return merge(parts)

@@ -23,7 +23,8 @@ Key = tuple[int, int, int]
 class Analysis:
     """All analysis state of a capture: totals, associations, out-of-the-blue packets. Fed frame by frame."""
 
-    def __init__(self) -> None:
+    def __init__(self, path_max_retrans: int = 5) -> None:
+        self.path_max_retrans = path_max_retrans
         self.totals = Totals()
         self.associations: list[Association] = []
         self.index: dict[Key, tuple[Association, int]] = {}
@@ -83,7 +84,7 @@ class Analysis:
         assoc.packet(rec, side, self.totals.chunk_types)
 
     def _new(self, rec: SctpRecord, initiator: Endpoint, responder: Endpoint) -> Association:
-        a = Association(len(self.associations) + 1, rec.frame, rec.ts, initiator, responder)
+        a = Association(len(self.associations) + 1, rec.frame, rec.ts, initiator, responder, self.path_max_retrans)
         self.associations.append(a)
         return a
 
