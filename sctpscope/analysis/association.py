@@ -252,7 +252,7 @@ class Association:
         flow = self.flows[side]
         if c.tsn is None:
             return
-        st, sent, late, new = (flow.data if c.type == DATA else flow.idata_chunk)(c, rec.frame)
+        st, sent, late, new = (flow.data if c.type == DATA else flow.idata_chunk)(c, rec.frame, rec.ts)
         ps.data_chunks += 1
         if sent > 1:
             ps.retransmissions += 1
@@ -281,6 +281,8 @@ class Association:
     def _sack(self, c, side: int, rec, ps) -> None:
         ep = self.eps[side]
         ep.a_rwnd = c.a_rwnd
+        flow = self.flows[1 - side]          # the DATA this SACK acknowledges
+        flow.acks.sack(c, flow.near(c.cum_tsn_ack), rec.ts, rec.frame)
         if c.a_rwnd == 0:
             if ep.zero_window_since is None:
                 ep.zero_window_since = rec.frame
@@ -479,6 +481,8 @@ class Association:
             "paths": paths, "primary_path_changes": self.primary_changes,
             "restart_of": self.restart_of, "anomaly_count": self.anomaly_count,
             "abandoned_messages": {"initiator": flows[0].abandoned, "responder": flows[1].abandoned},
+            # acknowledgements of the DATA each side sent (SACKs come from the other side)
+            "acknowledgements": {"initiator": flows[0].acks.as_dict(), "responder": flows[1].acks.as_dict()},
         }
 
 

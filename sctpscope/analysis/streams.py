@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from sctpscope.analysis.reliability import AckTracker
 from sctpscope.analysis.serial import SeenSet, Unwrapper
 
 MAX_PENDING_FRAGMENTS = 8192
@@ -117,7 +118,7 @@ class DataFlow:
     """All user data sent by one endpoint of an association."""
 
     __slots__ = ("unwrap", "tsns", "streams", "data_chunks", "retransmissions", "retx_count", "pending",
-                 "ipending", "fragments_dropped", "abandoned", "highest_tsn", "idata")
+                 "ipending", "fragments_dropped", "abandoned", "highest_tsn", "idata", "acks")
 
     def __init__(self) -> None:
         self.unwrap = Unwrapper(32)
@@ -134,6 +135,7 @@ class DataFlow:
         self.abandoned = 0
         self.highest_tsn: int | None = None
         self.idata = False
+        self.acks = AckTracker()
 
     def stream(self, sid: int, frame: int) -> StreamStats:
         st = self.streams.get(sid)
@@ -162,7 +164,7 @@ class DataFlow:
             self.retx_count[u] = n
         return u, True, n
 
-    def data(self, c, frame: int) -> tuple[StreamStats, int, bool, bool]:
+    def data(self, c, frame: int, ts: float) -> tuple[StreamStats, int, bool, bool]:
         """A DATA chunk: returns (stream, times this TSN was sent, message completed out of order?, new?)."""
         st = self.streams.get(c.sid)
         if st is None:
@@ -171,7 +173,9 @@ class DataFlow:
         self.data_chunks += 1
         u, dup, n = self._tsn(c.tsn)
         if dup:
+            self.acks.retransmitted(u)
             return st, n, False, False
+        self.acks.sent(u, ts)
         st.bytes += c.payload_length
         flags = c.flags
         if flags & 3 == 3:          # B and E: a whole message in one chunk
@@ -208,7 +212,7 @@ class DataFlow:
             del pending[t]
         return st.message(bool(unordered), first[1], first[3], hi - lo + 1)
 
-    def idata_chunk(self, c, frame: int) -> tuple[StreamStats, int, bool, bool]:
+    def idata_chunk(self, c, frame: int, ts: float) -> tuple[StreamStats, int, bool, bool]:
         """An I-DATA chunk (RFC 8260): reassembly by (sid, U, MID) and FSN."""
         self.idata = True
         st = self.stream(c.sid, frame)
@@ -216,7 +220,9 @@ class DataFlow:
         self.data_chunks += 1
         u, dup, n = self._tsn(c.tsn)
         if dup:
+            self.acks.retransmitted(u)
             return st, n, False, False
+        self.acks.sent(u, ts)
         st.bytes += c.payload_length
         flags = c.flags
         unordered = bool(flags & FLAG_U)
@@ -267,6 +273,16 @@ class DataFlow:
                 n += 1
                 self.abandoned += 1
         return n
+
+    def near(self, tsn: int) -> int | None:
+        """A TSN from the peer (a cumulative ack) unwrapped near this direction's highest TSN, if any."""
+        hi = self.highest_tsn
+        if hi is None:
+            return None
+        delta = (tsn - hi) & 0xFFFFFFFF
+        if delta >= 0x80000000:
+            delta -= 0x100000000
+        return hi + delta
 
     def incomplete_messages(self) -> int:
         """Fragments still waiting at the end of the capture (messages never completed)."""

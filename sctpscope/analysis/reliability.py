@@ -1,0 +1,109 @@
+"""Acknowledgement accounting of one direction's DATA: SACK statistics and TSN round-trip times.
+
+Round-trip times use absolute (unwrapped) TSNs: a TSN's RTT is the time from its first transmission to the
+first SACK whose cumulative TSN ack covers it, and TSNs that were retransmitted give no sample (Karn's rule,
+RFC 9260 §6.3.1 C5). Memory is bounded by MAX_OUTSTANDING.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+MAX_OUTSTANDING = 65536
+MAX_ZERO_WINDOW_PERIODS = 100
+
+
+class AckTracker:
+    """For the DATA one endpoint sends: what the peer's SACKs said about it."""
+
+    __slots__ = ("outstanding", "karn", "rtt_n", "rtt_min", "rtt_max", "rtt_sum", "sacks", "nr_sacks",
+                 "gap_blocks", "nr_gap_blocks", "dup_tsns", "max_gap_blocks", "acked", "overflow",
+                 "rwnd_min", "rwnd_max", "rwnd_last", "zero_since", "zero_periods")
+
+    def __init__(self) -> None:
+        self.outstanding: deque = deque()    # (unwrapped TSN, time first sent), in sending order
+        self.karn: set[int] = set()          # outstanding TSNs that were retransmitted
+        self.rtt_n = 0
+        self.rtt_min = self.rtt_max = self.rtt_sum = 0.0
+        self.sacks = self.nr_sacks = self.gap_blocks = self.nr_gap_blocks = self.dup_tsns = 0
+        self.max_gap_blocks = 0
+        self.acked = 0
+        self.overflow = 0
+        self.rwnd_min: int | None = None
+        self.rwnd_max: int | None = None
+        self.rwnd_last: int | None = None
+        self.zero_since: tuple[int, float] | None = None
+        self.zero_periods: list[dict] = []
+
+    def sent(self, tsn: int, ts: float) -> None:
+        out = self.outstanding
+        out.append((tsn, ts))
+        if len(out) > MAX_OUTSTANDING:
+            out.popleft()
+            self.overflow += 1
+
+    def retransmitted(self, tsn: int) -> None:
+        if len(self.karn) < MAX_OUTSTANDING:
+            self.karn.add(tsn)
+
+    def sack(self, c, cum: int | None, ts: float, frame: int) -> None:
+        """A SACK or NR-SACK from the receiver; `cum` is its cumulative TSN ack, unwrapped."""
+        self.sacks += 1
+        gaps = len(c.gap_blocks)
+        self.gap_blocks += gaps
+        if gaps > self.max_gap_blocks:
+            self.max_gap_blocks = gaps
+        self.dup_tsns += len(c.dup_tsns)
+        if c.type == 16:
+            self.nr_sacks += 1
+            self.nr_gap_blocks += len(c.nr_gap_blocks)
+        self.window(c.a_rwnd, ts, frame)
+        if cum is None:
+            return
+        out = self.outstanding
+        karn = self.karn
+        while out and out[0][0] <= cum:
+            tsn, sent = out.popleft()
+            self.acked += 1
+            if karn and tsn in karn:
+                karn.discard(tsn)
+                continue
+            rtt = ts - sent
+            if self.rtt_n == 0 or rtt < self.rtt_min:
+                self.rtt_min = rtt
+            if rtt > self.rtt_max:
+                self.rtt_max = rtt
+            self.rtt_n += 1
+            self.rtt_sum += rtt
+
+    def window(self, a_rwnd: int, ts: float, frame: int) -> None:
+        """The receiver's advertised window (INIT/INIT ACK, SACK); zero-window periods are kept."""
+        self.rwnd_last = a_rwnd
+        if self.rwnd_min is None or a_rwnd < self.rwnd_min:
+            self.rwnd_min = a_rwnd
+        if self.rwnd_max is None or a_rwnd > self.rwnd_max:
+            self.rwnd_max = a_rwnd
+        if a_rwnd == 0:
+            if self.zero_since is None:
+                self.zero_since = (frame, ts)
+        elif self.zero_since is not None:
+            self._close_zero(frame, ts)
+
+    def _close_zero(self, frame: int | None, ts: float | None) -> None:
+        start_frame, start = self.zero_since
+        if len(self.zero_periods) < MAX_ZERO_WINDOW_PERIODS:
+            self.zero_periods.append({"first_frame": start_frame, "end_frame": frame, "start": start,
+                                      "duration": None if ts is None else ts - start})
+        self.zero_since = None
+
+    def as_dict(self) -> dict:
+        if self.zero_since is not None:
+            self._close_zero(None, None)
+        rtt = None
+        if self.rtt_n:
+            rtt = {"count": self.rtt_n, "min": self.rtt_min, "max": self.rtt_max, "mean": self.rtt_sum / self.rtt_n}
+        return {"sacks": self.sacks, "nr_sacks": self.nr_sacks, "gap_blocks": self.gap_blocks,
+                "max_gap_blocks_per_sack": self.max_gap_blocks, "nr_gap_blocks": self.nr_gap_blocks,
+                "duplicate_tsns_reported": self.dup_tsns, "tsns_acked": self.acked, "ack_rtt": rtt,
+                "a_rwnd": {"min": self.rwnd_min, "max": self.rwnd_max, "last": self.rwnd_last},
+                "zero_window_periods": self.zero_periods}
