@@ -20,6 +20,7 @@ ANOMALIES = {
     "incomplete_message": "fragments of a message still missing at the end of the capture",
     "error_chunk": "an ERROR chunk reported an error cause",
     "restart": "the association was restarted (new verification tags on the same ports)",
+    "init_collision": "both endpoints sent INIT at the same time (RFC 9260 §5.2.1); one association resulted",
 }
 
 MAX_PER_ASSOCIATION = 2000  # anomalies kept per association; beyond this they are only counted

@@ -144,7 +144,8 @@ class Association:
         self.hb_outstanding: dict[tuple[int, str], bool] = {}
         self.path_errors: dict[tuple[int, str], int] = {}
         self.unreachable: set[tuple[int, str]] = set()
-        self.restart_of: int | None = None
+        self.restart_of: Association | None = None   # the association this one restarted
+        self.collision = False                       # INIT collision folded in (RFC 9260 §5.2.1)
         self.init_count = [0, 0]
         self.cookie_echo_count = 0
         self.shutdown_frames: list[int] = []
@@ -446,8 +447,42 @@ class Association:
             self.anomaly(self.first_frame, "unanswered_init", "no INIT ACK answered the INIT")
             if not any(e["type"] == "CANT_STR_ASSOC" for e in self.events):
                 self.event(self.end, self.last_frame, "CANT_STR_ASSOC", INITIATOR)
+        if self.restart_of is not None:
+            self.anomaly(self.first_frame, "restart", restart_detail(self.restart_of.id))
         self.anomalies.sort(key=lambda a: a["frame"])
         self.events.sort(key=lambda e: e["frame"])
+        for ev in self.events:
+            if isinstance(ev.get("new_association"), Association):
+                ev["new_association"] = ev["new_association"].id
+
+    def absorb(self, other: "Association") -> None:
+        """Fold in `other`, the same association seen from the opposite INIT of an INIT collision:
+        its initiator is our responder."""
+        self.collision = True
+        self.packets += other.packets
+        if other.first_frame < self.first_frame:
+            self.first_frame, self.start = other.first_frame, other.start
+        if other.last_frame > self.last_frame:
+            self.last_frame, self.end = other.last_frame, other.end
+        for mine, theirs in ((INITIATOR, RESPONDER), (RESPONDER, INITIATOR)):
+            self.chunks[mine].update(other.chunks[theirs])
+            self.eps[mine].addresses |= other.eps[theirs].addresses
+            self.checksums[mine].update(other.checksums[theirs])
+            self.good_checksums[mine] += other.good_checksums[theirs]
+            self.init_count[mine] += other.init_count[theirs]
+        for path, ps in other.paths.items():
+            mine_ps = self.paths.get(path)
+            if mine_ps is None:
+                self.paths[path] = ps
+            else:
+                mine_ps.packets += ps.packets
+                mine_ps.heartbeats += ps.heartbeats
+                mine_ps.first_frame = min(mine_ps.first_frame, ps.first_frame)
+        self.events.extend(other.events)
+        for x in other.anomalies:
+            self.anomaly(x["frame"], x["kind"], x["detail"])
+        self.anomaly(other.first_frame, "init_collision",
+                     "both endpoints sent INIT; the INIT ACKs joined them into this association")
 
     def as_dict(self) -> dict:
         streams = []
@@ -479,7 +514,8 @@ class Association:
             # beyond the contract
             "extensions": sorted(set(self.eps[0].extensions) & set(self.eps[1].extensions)),
             "paths": paths, "primary_path_changes": self.primary_changes,
-            "restart_of": self.restart_of, "anomaly_count": self.anomaly_count,
+            "restart_of": self.restart_of.id if self.restart_of is not None else None,
+            "init_collision": self.collision, "anomaly_count": self.anomaly_count,
             "abandoned_messages": {"initiator": flows[0].abandoned, "responder": flows[1].abandoned},
             # acknowledgements of the DATA each side sent (SACKs come from the other side)
             "acknowledgements": {"initiator": flows[0].acks.as_dict(), "responder": flows[1].acks.as_dict()},

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 from sctpscope.analysis.association import (ABORT, INIT, INIT_ACK, INITIATOR, RESPONDER, SHUTDOWN_COMPLETE,
-                                            Association, Endpoint, restart_detail)
+                                            Association, Endpoint)
 from sctpscope.analysis.totals import Totals
 from sctpscope.decode.frame import DecodedFrame, SctpRecord
 from sctpscope.decode.sctp import chunk_name
@@ -106,9 +106,8 @@ class Analysis:
         previous = self._open_between(sport, dport)
         a = self._new(rec, Endpoint(sport, init.initiate_tag), Endpoint(dport, None))
         if previous is not None and previous.cookie_ack_seen:
-            a.restart_of = previous.id
-            a.anomaly(rec.frame, "restart", restart_detail(previous.id))
-            previous.event(rec.ts, rec.frame, "RESTART", None, new_association=a.id)
+            a.restart_of = previous
+            previous.event(rec.ts, rec.frame, "RESTART", None, new_association=a)
         self._bind(a, RESPONDER)
         self._bind(a, INITIATOR)
         return a, INITIATOR
@@ -123,6 +122,7 @@ class Analysis:
                 if old is not None:
                     self.index.pop((a.eps[INITIATOR].port, a.eps[RESPONDER].port, old), None)
                 a.eps[RESPONDER].tag = ack.initiate_tag
+                self._collision(a)
                 self._bind(a, INITIATOR)
             return hit
         # INIT ACK without its INIT in the capture: the receiver is the initiator.
@@ -130,6 +130,21 @@ class Analysis:
         self._bind(a, INITIATOR)
         self._bind(a, RESPONDER)
         return a, RESPONDER
+
+    def _collision(self, a: Association) -> None:
+        """INIT collision (RFC 9260 §5.2.1): the peer's own INIT, with the tag its INIT ACK now gives, opened a
+        second association for the same tag pair; fold it into this one."""
+        ini, res = a.eps
+        for other in reversed(self.associations[-64:]):
+            o_ini, o_res = other.eps
+            if (other is not a and other.init_seen and not other.init_ack_seen and o_ini.tag == res.tag
+                    and o_ini.port == res.port and o_res.port == ini.port):
+                a.absorb(other)
+                self.associations.remove(other)
+                self.index.pop((o_res.port, o_ini.port, o_ini.tag), None)
+                if self.waiting.get((o_ini.port, o_res.port), (None,))[0] is other:
+                    del self.waiting[(o_ini.port, o_res.port)]
+                return
 
     def _learn(self, rec: SctpRecord) -> tuple[Association, int] | None:
         """A packet no known tag matches: a half-known association learns its tag, or a new one starts."""
@@ -157,6 +172,10 @@ class Analysis:
 
     # -- results -------------------------------------------------------------------------------------
     def finish(self) -> None:
+        """Number associations in order of first frame (contract `id`), then close each one's books."""
+        self.associations.sort(key=lambda a: (a.first_frame, a.id))
+        for i, a in enumerate(self.associations, 1):
+            a.id = i
         for a in self.associations:
             a.finish()
 
