@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sctpscope.capture import open_capture
+from sctpscope.capture import LINKTYPE_NAMES, open_capture
+from sctpscope.errors import UnsupportedLinkType
 from sctpscope.decode.frame import DecodedFrame, FrameDecoder
 from sctpscope.problems import Problem
 
@@ -35,6 +36,15 @@ def problem_dict(p: Problem) -> dict:
             "available": p.available, "detail": p.detail}
 
 
+def _check_link_types(path, cap, decoder: FrameDecoder) -> None:
+    """A capture none of whose interfaces sctpscope can decode is an error; a mix is decoded where possible."""
+    kinds = [i.linktype for i in cap.interfaces]
+    if kinds and not any(decoder.supports(k) for k in kinds):
+        names = ", ".join(sorted({f"{k} ({LINKTYPE_NAMES.get(k, 'unknown')})" for k in kinds}))
+        raise UnsupportedLinkType(f"{path}: link type {names} is not decoded; sctpscope reads Ethernet, "
+                                  "Linux cooked (SLL, SLL2), BSD loopback/NULL and raw IPv4/IPv6 captures")
+
+
 def decode_files(paths: Sequence[str], infos: list[CaptureInfo], *, sctp_udp_ports: tuple[int, ...] = (9899,),
                  verify_checksum: bool = True, first_number: int = 1,
                  partition: tuple[int, int] | None = None) -> Iterator[DecodedFrame]:
@@ -51,6 +61,7 @@ def decode_files(paths: Sequence[str], infos: list[CaptureInfo], *, sctp_udp_por
         infos.append(info)
         with open_capture(path) as cap:
             info.format = cap.format
+            _check_link_types(path, cap, decoder)
             last = 0
             for frame in cap:
                 # tshark numbers records the reader skips (pcapng custom blocks): keep its numbering.

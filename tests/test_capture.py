@@ -588,3 +588,40 @@ def test_frames_are_numbered_from_one_and_iteration_resumes(tmp_path: Path) -> N
         it = iter(cap)
         assert next(it).number == 1
         assert [f.number for f in cap] == [2, 3, 4, 5]
+
+
+# --------------------------------------------------------------------------- buffer boundaries
+def _frames_tuple(path) -> tuple[list[tuple], list]:
+    frames, cap = read_all(path)
+    return [tuple(f) for f in frames], [(p.code, p.offset) for p in cap.problems]
+
+
+@pytest.mark.parametrize("chunk", [1, 13, 100, 4096])
+def test_records_across_buffer_boundaries(tmp_path: Path, monkeypatch, chunk: int) -> None:
+    """Tiny read sizes force records and blocks across the buffer end, so that the readers' fast
+    loops and their general paths take turns: the frames and problems must not change."""
+    import sctpscope.capture.reader as reader
+
+    raw, _ = crafted_pcapng()
+    paths = [tmp_path / "crafted.pcapng", tmp_path / "cut.pcapng", tmp_path / "n.pcap", tmp_path / "cut.pcap"]
+    paths[0].write_bytes(raw)
+    paths[1].write_bytes(raw[:-37])
+    recs = [(i, 7 * i, eth_frame(i) + b"\x5a" * (i % 9)) for i in range(40)]
+    pcap = pcap_bytes(1, recs)
+    paths[2].write_bytes(pcap)
+    paths[3].write_bytes(pcap[:-5])
+    if PUBLIC.is_dir():
+        paths += [PUBLIC / "open5gs__volte.pcapng", PUBLIC / "mrp__sctp-randpkt.pcap"]
+    expected = [_frames_tuple(p) for p in paths]
+    monkeypatch.setattr(reader, "CHUNK", chunk)
+    assert [_frames_tuple(p) for p in paths] == expected
+
+
+def test_frame_api(tmp_path: Path) -> None:
+    p = tmp_path / "n.pcap"
+    p.write_bytes(pcap_bytes(1, [(5, 6, eth_frame(1))]))
+    (f,) = read_all(p)[0]
+    assert (f.number, f.linktype, f.caplen, f.orig_len, f.interface) == (1, 1, len(eth_frame(1)), len(eth_frame(1)), 0)
+    assert f.data == eth_frame(1) and type(f.data) is bytes
+    assert f == Frame(1, f.ts, 1, eth_frame(1), len(eth_frame(1)), len(eth_frame(1)))
+    assert f._replace(number=3).number == 3

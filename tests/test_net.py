@@ -533,3 +533,92 @@ def test_mutated_frames_never_raise(idx: int, pos: int, val: int) -> None:
     r = nd.decode(1, bytes(frame), 0.0)
     for c in r.carried:
         assert c.offset == -1 or c.offset + len(c.payload) <= len(frame)
+
+
+# --------------------------------------------------------------------------- fast path == general walker
+def assert_fast_equals_general(frames) -> int:
+    """Decode (linktype, data, ts, orig_len) frames with and without the fast path (each with its own
+    fragment state, fed the same frames in order): the NetResults must be equal. Returns the number
+    of frames the fast path took and the number of frames carrying one plain SCTP packet."""
+    fast, slow = NetDecoder(), NetDecoder(fast=False)
+    taken = plain = 0
+    general = fast._decode_general
+    for i, (linktype, data, ts, orig_len) in enumerate(frames):
+        calls = []
+        fast._decode_general = lambda *a, _c=calls: (_c.append(1), general(*a))[1]
+        a = fast.decode(linktype, data, ts, orig_len)
+        b = slow.decode(linktype, data, ts, orig_len)
+        assert a == b, (i, linktype, data.hex())
+        assert type(a) is NetResult and all(type(c) is Carried for c in a.carried)
+        assert type(a.layers) is list and type(a.carried) is list and type(a.problems) is list
+        taken += not calls
+        plain += len(b.carried) == 1 and not b.problems and not (b.carried[0].quoted or b.carried[0].fragmented)
+    return taken, plain
+
+
+@needs_public
+def test_fast_path_equals_general_on_public_captures() -> None:
+    taken = plain = 0
+    for path in public_files():
+        with open_capture(path) as cap:
+            frames = [(f.linktype, f.data, f.ts, f.orig_len) for f in cap]
+        t, p = assert_fast_equals_general(frames)
+        taken += t
+        plain += p
+        # again without orig_len
+        assert_fast_equals_general([(lt, d, ts, None) for lt, d, ts, _ in frames])
+    # the fast path does take (nearly) every frame carrying one plain SCTP packet, and nothing else
+    assert 0.95 * plain <= taken <= plain
+
+
+def test_fast_path_equals_general_on_crafted_frames_and_truncations() -> None:
+    frames = []
+    for frame, _ in ethernet_cases():
+        frames += [(1, frame[:n], 0.0, None) for n in range(len(frame) + 1)]
+        frames.append((1, frame[:40], 0.0, len(frame)))  # cut by the snapshot length
+    for linktype, fs, _ in link_cases():
+        for frame in fs:
+            frames += [(linktype, frame[:n], 0.0, None) for n in range(len(frame) + 1)]
+    assert_fast_equals_general(frames)
+
+
+@settings(max_examples=300, deadline=None)
+@given(idx=st.integers(min_value=0, max_value=10_000), pos=st.integers(min_value=0, max_value=80), val=st.integers(0, 255),
+       linktype=st.sampled_from([1, 12, 101, 113, 228, 276]))
+def test_fast_path_equals_general_on_mutated_headers(idx: int, pos: int, val: int, linktype: int) -> None:
+    """Mutate one byte of the link / IP headers of frames the fast path would take."""
+    p4 = ipv4(V4A, V4B, 132, sctp(idx))
+    p6 = ipv6(V6A, V6B, 132, sctp(idx))
+    frames = {
+        1: [ether(0x0800, p4), ether(0x86DD, p6), ether(0x0800, p4, tags=((0x8100, 7),))],
+        12: [p4, p6], 101: [p4, p6], 228: [p4],
+        113: [sll(0x0800, p4), sll(0x86DD, p6)], 276: [sll2(0x0800, p4), sll2(0x86DD, p6)],
+    }[linktype]
+    cases = []
+    for f in frames:
+        b = bytearray(f)
+        b[pos % len(b)] = val
+        cases.append((linktype, bytes(b), 0.0, None))
+    assert_fast_equals_general(cases)
+
+
+@pytest.mark.parametrize("linktype, frame, layers", [
+    (1, ether(0x0800, ipv4(V4A, V4B, 132, sctp(1))), ["ether", "ipv4", "sctp"]),
+    (1, ether(0x0800, ipv4(V4A, V4B, 132, sctp(1)), tags=((0x8100, 7),)), ["ether", "vlan", "ipv4", "sctp"]),
+    (1, ether(0x86DD, ipv6(V6A, V6B, 132, sctp(1))), ["ether", "ipv6", "sctp"]),
+    (113, sll(0x0800, ipv4(V4A, V4B, 132, sctp(1))), ["linux-sll", "ipv4", "sctp"]),
+    (276, sll2(0x0800, ipv4(V4A, V4B, 132, sctp(1))), ["linux-sll2", "ipv4", "sctp"]),
+    (101, ipv4(V4A, V4B, 132, sctp(1)), ["raw", "ipv4", "sctp"]),
+    (228, ipv4(V4A, V4B, 132, sctp(1)), ["ipv4", "sctp"]),
+])
+def test_fast_path_is_taken_for_common_shapes(linktype: int, frame: bytes, layers: list[str]) -> None:
+    nd = NetDecoder()
+
+    def no(*a):
+        raise AssertionError("general walker called")
+
+    nd._decode_general = no
+    r = nd.decode(linktype, frame, 0.0)
+    assert r == NetDecoder(fast=False).decode(linktype, frame, 0.0)
+    assert r.layers == layers and r.problems == [] and len(r.carried) == 1
+    assert bytes(r.carried[0].payload) == sctp(1)

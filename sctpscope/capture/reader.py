@@ -5,6 +5,11 @@ buffer and parsed in place with precompiled ``struct.Struct`` objects. Bad input
 iteration: a record cut short by the end of the file, or a block with an impossible length or type,
 stops reading and appends a :class:`~sctpscope.problems.Problem` to ``Capture.problems``; every frame
 before it has been yielded.
+
+Speed: each format has a tight loop over the records wholly inside the buffer (locals only, one
+``unpack_from`` per record, frames built with ``tuple.__new__``); a record across the buffer end, an
+odd block or a fault drops to the general code, which refills, reports, or handles the block, and
+the loop resumes.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import io
 import lzma
 import os
 import struct
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator, NamedTuple
@@ -48,6 +54,7 @@ _BT_EPB = 6
 #: non-packet records that tshark nevertheless numbers as frames: custom blocks, systemd journal export
 _NUMBERED_NON_PACKETS = frozenset({0x00000BAD, 0x40000BAD, 0x00000009})
 _PACKET_BLOCKS = frozenset({_BT_EPB, _BT_SPB, _BT_OPB})
+_NATIVE = "<" if sys.byteorder == "little" else ">"
 
 _S = {
     e: {
@@ -99,6 +106,20 @@ class Interface:
     @property
     def name(self) -> str:
         return linktype_name(self.linktype)
+
+
+class _SwappedWords:
+    """``words[i]``: the non-native-order 32-bit word i of a buffer (fast loop of the pcapng reader)."""
+
+    __slots__ = ("_buf",)
+
+    _unpack = staticmethod(struct.Struct(">I" if _NATIVE == "<" else "<I").unpack_from)
+
+    def __init__(self, buf: bytes):
+        self._buf = buf
+
+    def __getitem__(self, i: int) -> int:
+        return self._unpack(self._buf, i << 2)[0]
 
 
 class _Chain(io.RawIOBase):
@@ -344,30 +365,42 @@ class Capture:
         new = _new_frame
         max_record = MAX_RECORD
         while True:
-            if primed:
+            if primed and not self._pos & 3:
                 # fast loop: well-formed enhanced packet blocks wholly inside the buffer
                 epb_unpack = s["epb7"].unpack_from
-                u32 = s["u32"].unpack_from
-                nif = len(ifinfo)
                 buf = self._buf
                 pos = self._pos
                 blen_buf = len(buf)
+                # The buffer starts on a block boundary and blocks are multiples of 4 bytes (so pos is
+                # too; checked above): a view as 32-bit words reads the trailing block length with one
+                # index, native order (a memoryview) or not.
+                if endian == _NATIVE:
+                    words = memoryview(buf)[: blen_buf & ~3].cast("I")
+                else:
+                    words = _SwappedWords(buf)
                 while pos + 28 <= blen_buf:
                     btype, blen, ifid, th, tl, caplen, orig_len = epb_unpack(buf, pos)
                     end = pos + blen
+                    # (caplen > blen - 32 also rejects blocks shorter than 32 bytes)
                     if (
-                        btype != 6 or end > blen_buf or blen & 3 or blen < 32 or blen > max_record
-                        or caplen > blen - 32 or ifid >= nif or u32(buf, end - 4)[0] != blen
+                        btype != 6 or end > blen_buf or blen & 3 or caplen > blen - 32 or blen > max_record
+                        or words[(end >> 2) - 1] != blen
                     ):
                         break
-                    lt, d, tsoff = ifinfo[ifid]
-                    t = (th << 32) | tl
+                    try:
+                        lt, d, tsoff = ifinfo[ifid]
+                    except IndexError:  # unknown interface: the general path reports it
+                        break
                     number += 1
-                    last_ts = t // d + (t % d) / d + tsoff
-                    yield new(F, (number, last_ts, lt, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid))
+                    last_ts = ((th << 32) | tl) / d
+                    if tsoff:
+                        last_ts += tsoff
+                    start = pos + 28
+                    yield new(F, (number, last_ts, lt, buf[start:start + caplen], caplen, orig_len, ifid))
                     pos = end
                 self._pos = pos
                 self._number = number
+                del words
 
             # general path: one block of any type (or a refill, or the end)
             buf = self._buf
@@ -427,11 +460,9 @@ class Capture:
                     self._problem("capture.unknown_interface", off, detail=f"interface {ifid} of {len(ifaces)}")
                     return
                 ifc = ifaces[ifid]
-                t = (th << 32) | tl
-                d = ifc.tsdiv
                 number += 1
                 self._number = number
-                last_ts = t // d + (t % d) / d + ifc.tsoffset
+                last_ts = ((th << 32) | tl) / ifc.tsdiv + ifc.tsoffset  # int / int is correctly rounded
                 yield new(F, (number, last_ts, ifc.linktype, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid))
             elif btype == _BT_SPB:
                 if blen < 16:
@@ -478,11 +509,9 @@ class Capture:
                     self._problem("capture.unknown_interface", off, detail=f"interface {ifid} of {len(ifaces)}")
                     return
                 ifc = ifaces[ifid]
-                t = (th << 32) | tl
-                d = ifc.tsdiv
                 number += 1
                 self._number = number
-                last_ts = t // d + (t % d) / d + ifc.tsoffset
+                last_ts = ((th << 32) | tl) / ifc.tsdiv + ifc.tsoffset  # int / int is correctly rounded
                 yield new(F, (number, last_ts, ifc.linktype, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid))
             elif btype in _NUMBERED_NON_PACKETS:
                 # tshark numbers custom blocks and systemd journal entries as frames: skip them, but

@@ -68,6 +68,9 @@ class FrameDecoder:
         self.verify = verify_checksum
         self.partition = partition if partition and partition[1] > 1 else None
 
+    def supports(self, linktype: int) -> bool:
+        return self.net.supports(linktype)
+
     def decode(self, number: int, ts: float, linktype: int, data: bytes, orig_len: int | None = None) -> DecodedFrame:
         res = self.net.decode(linktype, data, ts, orig_len=orig_len)
         part = self.partition

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import socket
 import struct
-from dataclasses import dataclass, field
+from collections import namedtuple
+from typing import NamedTuple
 
 from sctpscope.decode.fragments import FragmentReassembler
 from sctpscope.problems import Problem
@@ -48,10 +49,26 @@ _PROTO_NAMES = {59: "ipv6-nonxt", 1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 41:
 
 _MAX_DEPTH = 8
 
+# fast path (NetDecoder.decode): fixed-layout headers read with one unpack each
+#: from an Ethernet type field: type, IPv4 version+IHL, total length, flags+fragment offset, protocol, src+dst
+#: (the addresses as one 64-bit integer: a cheaper cache key than bytes)
+_E4 = struct.Struct("!HBxH2xHxB2xQ").unpack_from
+#: IPv4 header: version+IHL, total length, flags+fragment offset, protocol, src+dst
+_IP4 = struct.Struct("!BxH2xHxB2xQ").unpack_from
+#: IPv6 header: version+class, payload length, next header, src+dst
+_IP6 = struct.Struct("!B3xHBx32s").unpack_from
+_RAW_LINKS = frozenset({101, 12, 14, 228})  # raw IP (version from the header) and LINKTYPE_IPV4
+_ENC_E4 = ("ether", "ipv4")
+_ENC_E6 = ("ether", "ipv6")
+_ENC_EV4 = ("ether", "vlan", "ipv4")
+_ENC_SLL4 = ("linux-sll", "ipv4")
+_ENC_SLL24 = ("linux-sll2", "ipv4")
+_ENC_4 = ("ipv4",)
+_ENC_RAW4 = ("raw", "ipv4")
 
-@dataclass(slots=True)
-class Carried:
-    """One SCTP packet found in a frame."""
+
+class Carried(NamedTuple):
+    """One SCTP packet found in a frame (a named tuple: cheap to build, immutable)."""
 
     src: str
     dst: str
@@ -64,11 +81,27 @@ class Carried:
     fragmented: bool = False  # reassembled from IP fragments
 
 
-@dataclass(slots=True)
-class NetResult:
-    carried: list[Carried] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    layers: list[str] = field(default_factory=list)  # every layer walked, in order (e.g. ether, ipv4, tcp)
+_NetResultBase = namedtuple("_NetResultBase", ("carried", "problems", "layers"))
+
+
+class NetResult(_NetResultBase):
+    """What one frame holds: a named tuple of three lists (the tuple is immutable, the lists are not).
+
+    carried: list[Carried] -- the SCTP packets found
+    problems: list[Problem]
+    layers: list[str] -- every layer walked, in order (e.g. ether, ipv4, tcp)
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, carried: list[Carried] | None = None, problems: list[Problem] | None = None,
+                layers: list[str] | None = None) -> "NetResult":
+        return _tnew(cls, ([] if carried is None else carried, [] if problems is None else problems,
+                           [] if layers is None else layers))
+
+
+#: ``_tnew(Cls, (field, ...))`` builds a Carried / NetResult without a Python-level ``__new__``
+_tnew = tuple.__new__
 
 
 class NetDecoder:
@@ -83,6 +116,7 @@ class NetDecoder:
         vxlan_ports=(4789,),
         gtpu_ports=(2152,),
         geneve_ports=(6081,),
+        fast: bool = True,
     ):
         self.sctp_udp_ports = frozenset(int(p) for p in sctp_udp_ports)
         self.vxlan_ports = frozenset(vxlan_ports)
@@ -92,6 +126,12 @@ class NetDecoder:
         self.frag6 = FragmentReassembler(max_fragment_datagrams, max_fragment_bytes, fragment_timeout)
         self._addr4: dict[bytes, str] = {}
         self._addr6: dict[bytes, str] = {}
+        #: the fast path's caches: src+dst addresses (IPv4: as a 64-bit integer, IPv6: 32 bytes) -> (src, dst) strings
+        self._pair4: dict[int, tuple[str, str]] = {}
+        self._pair6: dict[bytes, tuple[str, str]] = {}
+        if not fast:
+            # the general walker only (tests check that both give the same results)
+            self.decode = self._decode_general  # type: ignore[method-assign]
         self._links = {
             1: self._ether,
             113: self._sll,
@@ -106,10 +146,98 @@ class NetDecoder:
         }
 
     # ------------------------------------------------------------------ entry point
+    def supports(self, linktype: int) -> bool:
+        """Whether frames of this link type are decoded (others are counted, with a problem)."""
+        return linktype in self._links
+
     def decode(self, linktype: int, data: bytes, ts: float, orig_len: int | None = None) -> NetResult:
         """Decode one frame. ``orig_len`` (the frame's original length) lets a frame cut by the
-        snapshot length still carry its SCTP bytes; by default the captured length is the frame length."""
-        res = NetResult([], [], [])
+        snapshot length still carry its SCTP bytes; by default the captured length is the frame length.
+
+        The fast path below takes the overwhelmingly common shapes -- Ethernet (one optional
+        802.1Q tag), Linux SLL / SLL2 or raw IP, then IPv4 without options or fragmentation or
+        IPv6 without extension headers, then SCTP, whole within the captured bytes -- and builds
+        exactly what the general walker (``_decode_general``) would. Anything else, or anything
+        doubtful, goes to the general walker.
+        """
+        n = len(data)
+        if linktype == 1:
+            if n >= 34:
+                et, vhl, tot, frag, proto, addrs = _E4(data, 12)
+                if et == 0x0800:
+                    if vhl == 0x45 and proto == 132 and not frag & 0x3FFF and 20 <= tot <= n - 14:
+                        pair = self._pair4.get(addrs)
+                        if pair is None:
+                            pair = self._pairs4(addrs)
+                        return _tnew(NetResult, (
+                            [_tnew(Carried, (pair[0], pair[1], 4, data[34:14 + tot], 34, _ENC_E4, False, False, False))],
+                            [], ["ether", "ipv4", "sctp"],
+                        ))
+                elif et == 0x86DD:
+                    if n >= 54:
+                        vfc, plen, nh, addrs = _IP6(data, 14)
+                        if nh == 132 and vfc >> 4 == 6 and 0 < plen <= n - 54:
+                            pair = self._pair6.get(addrs)
+                            if pair is None:
+                                pair = self._pairs6(addrs)
+                            return _tnew(NetResult, (
+                                [_tnew(Carried, (pair[0], pair[1], 6, data[54:54 + plen], 54, _ENC_E6, False, False, False))],
+                                [], ["ether", "ipv6", "sctp"],
+                            ))
+                elif et == 0x8100:
+                    if n >= 38:
+                        et, vhl, tot, frag, proto, addrs = _E4(data, 16)
+                        if et == 0x0800 and vhl == 0x45 and proto == 132 and not frag & 0x3FFF and 20 <= tot <= n - 18:
+                            pair = self._pair4.get(addrs)
+                            if pair is None:
+                                pair = self._pairs4(addrs)
+                            return _tnew(NetResult, (
+                                [_tnew(Carried, (pair[0], pair[1], 4, data[38:18 + tot], 38, _ENC_EV4, False, False, False))],
+                                [], ["ether", "vlan", "ipv4", "sctp"],
+                            ))
+        elif linktype == 113:  # Linux SLL: hatype at 2, protocol at 14, 16-byte header
+            if n >= 36 and data[14] == 8 and data[15] == 0 and (data[2] != 3 or data[3] != 0x38):  # 824: netlink
+                vhl, tot, frag, proto, addrs = _IP4(data, 16)
+                if vhl == 0x45 and proto == 132 and not frag & 0x3FFF and 20 <= tot <= n - 16:
+                    pair = self._pair4.get(addrs)
+                    if pair is None:
+                        pair = self._pairs4(addrs)
+                    return _tnew(NetResult, (
+                        [_tnew(Carried, (pair[0], pair[1], 4, data[36:16 + tot], 36, _ENC_SLL4, False, False, False))],
+                        [], ["linux-sll", "ipv4", "sctp"],
+                    ))
+        elif linktype == 276:  # Linux SLL2: protocol at 0, hatype at 8, 20-byte header
+            if n >= 40 and data[0] == 8 and data[1] == 0 and (data[8] != 3 or data[9] != 0x38):
+                vhl, tot, frag, proto, addrs = _IP4(data, 20)
+                if vhl == 0x45 and proto == 132 and not frag & 0x3FFF and 20 <= tot <= n - 20:
+                    pair = self._pair4.get(addrs)
+                    if pair is None:
+                        pair = self._pairs4(addrs)
+                    return _tnew(NetResult, (
+                        [_tnew(Carried, (pair[0], pair[1], 4, data[40:20 + tot], 40, _ENC_SLL24, False, False, False))],
+                        [], ["linux-sll2", "ipv4", "sctp"],
+                    ))
+        elif linktype in _RAW_LINKS:
+            if n >= 20:
+                vhl, tot, frag, proto, addrs = _IP4(data, 0)
+                if vhl == 0x45 and proto == 132 and not frag & 0x3FFF and 20 <= tot <= n:
+                    pair = self._pair4.get(addrs)
+                    if pair is None:
+                        pair = self._pairs4(addrs)
+                    if linktype == 228:
+                        return _tnew(NetResult, (
+                            [_tnew(Carried, (pair[0], pair[1], 4, data[20:tot], 20, _ENC_4, False, False, False))],
+                            [], ["ipv4", "sctp"],
+                        ))
+                    return _tnew(NetResult, (
+                        [_tnew(Carried, (pair[0], pair[1], 4, data[20:tot], 20, _ENC_RAW4, False, False, False))],
+                        [], ["raw", "ipv4", "sctp"],
+                    ))
+        return self._decode_general(linktype, data, ts, orig_len)
+
+    def _decode_general(self, linktype: int, data: bytes, ts: float, orig_len: int | None = None) -> NetResult:
+        """decode() by the general walker, whatever the frame."""
+        res = _tnew(NetResult, ([], [], []))
         fn = self._links.get(linktype)
         if fn is None:
             res.problems.append(Problem("capture.unsupported_link_type", "link", 0, detail=f"link type {linktype}"))
@@ -119,6 +247,21 @@ class NetDecoder:
             rend = orig_len
         fn(res, data, rend, ts)
         return res
+
+    def _pairs4(self, addrs: int) -> tuple[str, str]:
+        cache = self._pair4
+        if len(cache) > 65536:
+            cache.clear()
+        b = addrs.to_bytes(8, "big")
+        pair = cache[addrs] = (self._a4(b[:4]), self._a4(b[4:]))
+        return pair
+
+    def _pairs6(self, addrs: bytes) -> tuple[str, str]:
+        cache = self._pair6
+        if len(cache) > 65536:
+            cache.clear()
+        pair = cache[addrs] = (self._a6(addrs[:16]), self._a6(addrs[16:]))
+        return pair
 
     # ------------------------------------------------------------------ helpers
     def _a4(self, b: bytes) -> str:
@@ -413,7 +556,7 @@ class NetDecoder:
         if proto == 132:
             res.layers.append("sctp")
             res.carried.append(
-                Carried(src, dst, ver, data[p:end], p if inframe else -1, encap, False, quoted, fragmented)
+                _tnew(Carried, (src, dst, ver, data[p:end], p if inframe else -1, encap, False, quoted, fragmented))
             )
         elif proto == 17:
             self._udp(res, data, p, end, ts, src, dst, ver, encap, inframe, depth, quoted, fragmented)
@@ -442,7 +585,7 @@ class NetDecoder:
         ports = self.sctp_udp_ports
         if sport in ports or dport in ports:
             res.layers.append("sctp")
-            res.carried.append(Carried(src, dst, ver, data[q:end], q if inframe else -1, encap, True, quoted, fragmented))
+            res.carried.append(_tnew(Carried, (src, dst, ver, data[q:end], q if inframe else -1, encap, True, quoted, fragmented)))
             return
         if quoted or depth >= _MAX_DEPTH:
             return
