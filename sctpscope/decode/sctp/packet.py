@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import crc32c as _crc32c
 
@@ -32,7 +32,6 @@ from .causes import UnrecognizedChunkCause
 from .names import chunk_name
 from ._util import HDR, U32, Ctx, pad4  # noqa: F401 (pad4: kept importable from here)
 
-_U32 = U32
 
 _crc = _crc32c.crc32c
 _ZERO4 = b"\0\0\0\0"
@@ -65,9 +64,11 @@ class SctpPacket:
         return bool(self.problems)
 
 
-def _checksum(buf, field_be: int, field_le: int):
-    """Returns (status, computed crc32c in the field's big-endian representation)."""
-    c = _crc(_ZERO4.join((buf[:8], buf[12:])))
+def _checksum(buf, field_be: int, field_le: int, c: int | None = None):
+    """Returns (status, computed crc32c in the field's big-endian representation). ``c``: the CRC32c of
+    the packet with the field zeroed, when already computed."""
+    if c is None:
+        c = _crc(_ZERO4.join((buf[:8], buf[12:])))
     computed_be = int.from_bytes(c.to_bytes(4, "little"), "big")
     if c == field_le:
         return "crc32c", computed_be
@@ -80,9 +81,31 @@ def _checksum(buf, field_be: int, field_le: int):
 
 
 _HEADER = struct.Struct(">HHII")
-_DATA_FULL = struct.Struct(">xBHIHHI")       # DATA chunk: flags, length, TSN, SID, SSN, PPID
-_SACK_FULL = struct.Struct(">xBHIIHH")       # SACK chunk: flags, length, cum TSN ack, a_rwnd, #gaps, #dups
+_HEAD = struct.Struct(">HHIIBBHIHHI")       # common header + a chunk's first 16 bytes (as _CHUNK16)
+_CHUNK16 = struct.Struct(">BBHIHHI")         # a chunk's first 16 bytes read as DATA: type, flags, length,
+                                             # TSN, SID, SSN, PPID. For a SACK: cum TSN ack, a_rwnd (the
+                                             # SID and SSN fields), #gap blocks and #dup TSNs (the PPID)
 _PAD_MASK = (0, 0xFFFFFF, 0xFFFF, 0xFF)     # by length & 3: the pad bytes at the end of the last word
+_unpack_header = _HEADER.unpack_from
+_unpack_head = _HEAD.unpack_from
+_unpack_chunk16 = _CHUNK16.unpack_from
+_unpack_le32 = _LE32.unpack_from
+_unpack_u32 = U32.unpack_from
+_new = object.__new__
+
+# The hot path builds SctpPacket, DataChunk and SackChunk records with object.__new__ and slot stores
+# (half the cost of the dataclass __init__). It must set every field: checked here at import.
+for _cls, _names in (
+    (SctpPacket, ("src_port", "dst_port", "vtag", "checksum", "header_ok", "checksum_status", "computed_crc32c",
+                  "chunks", "problems", "length")),
+    (DataChunk, ("type", "flags", "length", "offset", "tsn", "sid", "ssn", "ppid", "payload_offset",
+                 "payload_length", "padding_ok")),
+    (SackChunk, ("type", "flags", "length", "offset", "cum_tsn_ack", "a_rwnd", "gap_blocks", "dup_tsns",
+                 "nr_gap_blocks", "padding_ok")),
+):
+    if tuple(f.name for f in fields(_cls)) != _names:  # pragma: no cover - a field was added or renamed
+        raise ImportError(f"sctpscope.decode.sctp.packet: update the fast path for {_cls.__name__}")
+del _cls, _names
 
 
 def _decode(buf, base: int, verify: bool, depth: int = 0):
@@ -93,21 +116,33 @@ def _decode(buf, base: int, verify: bool, depth: int = 0):
         ctx = Ctx(problems, base, verify, depth)
         ctx.add("sctp.too_short", "sctp", 0, 12, n, "shorter than the SCTP common header")
         return SctpPacket(None, None, None, None, False, "unchecked", None, [], problems, n), True
-    sport, dport, vtag, csum = _HEADER.unpack_from(buf, 0)
-    if verify:
-        # One CRC over a copy with the checksum field zeroed (cheaper than three chained calls).
-        c = _crc(_ZERO4.join((buf[:8], buf[12:])))
-        if c == _LE32.unpack_from(buf, 8)[0]:
-            status = "crc32c"
-            computed = csum             # the CRC matches the field: same big-endian representation
-        else:
-            status, computed = _checksum(buf, csum, _LE32.unpack_from(buf, 8)[0])
+    pkt = _new(SctpPacket)
+    if n >= 28:
+        # The common header and the first 16 bytes of the first chunk in one go.
+        pkt.src_port, pkt.dst_port, pkt.vtag, csum, t, f, L, tsn, sid, ssn, ppid = _unpack_head(buf, 0)
+        ahead = True
     else:
-        status, computed = "unchecked", None
-    chunks: list = []
-    pkt = SctpPacket(sport, dport, vtag, csum, True, status, computed, chunks, problems, n)
+        pkt.src_port, pkt.dst_port, pkt.vtag, csum = _unpack_header(buf, 0)
+        ahead = False
+    pkt.checksum = csum
+    pkt.header_ok = True
+    if verify:
+        # One CRC over a copy with the checksum field zeroed: cheaper than three chained calls over
+        # slices, even over memoryviews.
+        c = _crc(_ZERO4.join((buf[:8], buf[12:])))
+        field_le = _unpack_le32(buf, 8)[0]
+        if c == field_le:
+            pkt.checksum_status = "crc32c"
+            pkt.computed_crc32c = csum  # the CRC matches the field: same big-endian representation
+        else:
+            pkt.checksum_status, pkt.computed_crc32c = _checksum(buf, csum, field_le, c)
+    else:
+        pkt.checksum_status = "unchecked"
+        pkt.computed_crc32c = None
+    pkt.chunks = chunks = []
+    pkt.problems = problems
+    pkt.length = n
     ctx = None                          # created on first need (a problem, or a non-inlined decoder)
-    append = chunks.append
     off = 12
     fatal = False
     if n == 12:
@@ -115,56 +150,52 @@ def _decode(buf, base: int, verify: bool, depth: int = 0):
         ctx.add("sctp.no_chunks", "sctp", 12, None, None, "common header only")
     while off < n:
         rem = n - off
-        t = buf[off]
-        # Fast paths: a well-formed DATA chunk, a SACK without gap blocks or duplicate TSNs, each
-        # wholly inside the packet. Anything else goes the general way below.
-        if t == 0:
-            if rem >= 16:
-                f, L, tsn, sid, ssn, ppid = _DATA_FULL.unpack_from(buf, off)
-                if 16 <= L <= rem and L <= 65532:
-                    rec = DataChunk(0, f, L, off, tsn, sid, ssn, ppid, off + 16, L - 16)
-                    append(rec)
-                    q = L & 3
-                    if q:
-                        total = L + 4 - q
-                        if total > rem:
-                            rec.padding_ok = False
-                            if ctx is None:
-                                ctx = Ctx(problems, base, verify, depth)
-                            ctx.add("chunk.bad_padding", "chunk:DATA", off + L, 4 - q, rem - L, "padding missing")
-                            break
-                        if _U32.unpack_from(buf, off + total - 4)[0] & _PAD_MASK[q]:
-                            rec.padding_ok = False
-                            if ctx is None:
-                                ctx = Ctx(problems, base, verify, depth)
-                            ctx.add("chunk.bad_padding", "chunk:DATA", off + L, None, None, "padding not zero")
-                        off += total
-                    else:
-                        off += L
+        # Fast paths: a DATA chunk, or a SACK without gap blocks or duplicate TSNs, wholly inside the
+        # packet with its padding present and zero. Anything else (problems included) goes the general
+        # way below, which decodes these too.
+        if ahead or rem >= 16:
+            if ahead:
+                ahead = False
+            else:
+                t, f, L, tsn, sid, ssn, ppid = _unpack_chunk16(buf, off)
+            if L >= 16 and L <= rem and L <= 65532:
+                q = L & 3
+                if q:
+                    total = L + 4 - q
+                    if total > rem or _unpack_u32(buf, off + total - 4)[0] & _PAD_MASK[q]:
+                        t = -1                      # padding missing or not zero: the general way reports it
+                else:
+                    total = L
+                if t == 0:
+                    rec = _new(DataChunk)
+                    rec.type = 0
+                    rec.flags = f
+                    rec.length = L
+                    rec.offset = off
+                    rec.tsn = tsn
+                    rec.sid = sid
+                    rec.ssn = ssn
+                    rec.ppid = ppid
+                    rec.payload_offset = off + 16
+                    rec.payload_length = L - 16
+                    rec.padding_ok = True
+                    chunks.append(rec)
+                    off += total
                     continue
-        elif t == 3:
-            if rem >= 16:
-                f, L, cum, rwnd, ngap, ndup = _SACK_FULL.unpack_from(buf, off)
-                if 16 <= L <= rem and L <= 65532 and not (ngap or ndup):
-                    rec = SackChunk(3, f, L, off, cum, rwnd, [], [])
-                    append(rec)
-                    q = L & 3
-                    if q:
-                        total = L + 4 - q
-                        if total > rem:
-                            rec.padding_ok = False
-                            if ctx is None:
-                                ctx = Ctx(problems, base, verify, depth)
-                            ctx.add("chunk.bad_padding", "chunk:SACK", off + L, 4 - q, rem - L, "padding missing")
-                            break
-                        if _U32.unpack_from(buf, off + total - 4)[0] & _PAD_MASK[q]:
-                            rec.padding_ok = False
-                            if ctx is None:
-                                ctx = Ctx(problems, base, verify, depth)
-                            ctx.add("chunk.bad_padding", "chunk:SACK", off + L, None, None, "padding not zero")
-                        off += total
-                    else:
-                        off += L
+                if t == 3 and not ppid:               # no gap blocks, no duplicate TSNs
+                    rec = _new(SackChunk)
+                    rec.type = 3
+                    rec.flags = f
+                    rec.length = L
+                    rec.offset = off
+                    rec.cum_tsn_ack = tsn
+                    rec.a_rwnd = sid << 16 | ssn
+                    rec.gap_blocks = []
+                    rec.dup_tsns = []
+                    rec.nr_gap_blocks = None
+                    rec.padding_ok = True
+                    chunks.append(rec)
+                    off += total
                     continue
         if ctx is None:
             ctx = Ctx(problems, base, verify, depth)
@@ -182,7 +213,7 @@ def _decode(buf, base: int, verify: bool, depth: int = 0):
                 fatal = True
                 break
             ctx.add("chunk.bad_length", f"chunk:{chunk_name(t)}", off, 4, L, "chunk length below 4")
-            append(ShortChunk(t, f, L, off))
+            chunks.append(ShortChunk(t, f, L, off))
             off += 4
             continue
         total = (L + 3) & ~3
@@ -191,7 +222,7 @@ def _decode(buf, base: int, verify: bool, depth: int = 0):
             if L > rem:
                 ctx.add("chunk.bad_length", f"chunk:{chunk_name(t)}", off, L, rem, "chunk length beyond the packet")
         rec, fatal = CHUNK_DECODERS.get(t, _unknown)(buf, off, f, L, off + total, ctx)
-        append(rec)
+        chunks.append(rec)
         if L & 3 and L <= rem:
             if total - L != (-L) & 3:
                 rec.padding_ok = False
