@@ -68,8 +68,9 @@ def decode_files(paths: Sequence[str], infos: list[CaptureInfo], *, sctp_udp_por
                 last = frame.number
                 decoded = decoder.decode(offset + last, frame.ts, frame.linktype, frame.data, frame.orig_len)
                 info.packets += 1
-                if decoded.sctp:
-                    info.sctp_packets += sum(1 for r in decoded.sctp if r.packet.header_ok)
+                for rec in decoded.sctp:
+                    if rec.packet.header_ok:
+                        info.sctp_packets += 1
                 if info.first_ts is None:
                     info.first_ts = frame.ts
                 info.last_ts = frame.ts

@@ -189,16 +189,21 @@ class Association:
             t = c.type
             counts[t] += 1
             chunk_totals[t] += 1
-            handler = _HANDLERS.get(t)
-            if handler is not None:
-                if bundled and t in _ALONE:
-                    self.anomaly(frame, "bundling_violation",
-                                 f"{chunk_name(t)} bundled with {len(chunks) - 1} other chunk(s)")
-                try:
-                    handler(self, c, side, rec, ps)
-                except (AttributeError, TypeError):
-                    # A chunk cut short lacks the fields a handler needs; it is a decode problem already.
-                    pass
+            try:
+                if t == DATA:
+                    self._data(c, side, rec, ps)
+                elif t == SACK:
+                    self._sack(c, side, rec, ps)
+                else:
+                    handler = _HANDLERS.get(t)
+                    if handler is not None:
+                        if bundled and t in _ALONE:
+                            self.anomaly(frame, "bundling_violation",
+                                         f"{chunk_name(t)} bundled with {len(chunks) - 1} other chunk(s)")
+                        handler(self, c, side, rec, ps)
+            except (AttributeError, TypeError):
+                # A chunk cut short lacks the fields a handler needs; it is a decode problem already.
+                pass
 
     def _new_path(self, rec, side: int) -> "PathStats":
         self.eps[side].addresses.add(rec.src)
@@ -251,8 +256,6 @@ class Association:
 
     def _data(self, c, side: int, rec, ps) -> None:
         flow = self.flows[side]
-        if c.tsn is None:
-            return
         st, sent, late, new = (flow.data if c.type == DATA else flow.idata_chunk)(c, rec.frame, rec.ts)
         ps.data_chunks += 1
         if sent > 1:
@@ -281,10 +284,12 @@ class Association:
 
     def _sack(self, c, side: int, rec, ps) -> None:
         ep = self.eps[side]
-        ep.a_rwnd = c.a_rwnd
+        a_rwnd = ep.a_rwnd = c.a_rwnd
         flow = self.flows[1 - side]          # the DATA this SACK acknowledges
         flow.acks.sack(c, flow.near(c.cum_tsn_ack), rec.ts, rec.frame)
-        if c.a_rwnd == 0:
+        if a_rwnd and ep.zero_window_since is None:
+            return
+        if a_rwnd == 0:
             if ep.zero_window_since is None:
                 ep.zero_window_since = rec.frame
                 self.anomaly(rec.frame, "zero_window", f"the {SIDE_NAMES[side]} advertised a_rwnd 0")

@@ -146,17 +146,10 @@ class DataFlow:
 
     def _tsn(self, tsn: int) -> tuple[int, bool, int]:
         """Unwrap a TSN and record it: (unwrapped, seen before, times sent so far)."""
-        seen = self.tsns
-        floor = seen.floor
-        if floor is not None and floor == self.highest_tsn and (tsn - floor) & 0xFFFFFFFF == 1:
-            # The common case, inlined: the next TSN in order, nothing outstanding.
-            u = floor + 1
-            seen.floor = self.highest_tsn = self.unwrap.last = u
-            return u, False, 1
         u = self.unwrap(tsn)
         if self.highest_tsn is None or u > self.highest_tsn:
             self.highest_tsn = u
-        if not seen.add(u):
+        if not self.tsns.add(u):
             return u, False, 1
         self.retransmissions += 1
         n = self.retx_count.get(u, 1) + 1
@@ -171,10 +164,17 @@ class DataFlow:
             st = self.stream(c.sid, frame)
         st.data_chunks += 1
         self.data_chunks += 1
-        u, dup, n = self._tsn(c.tsn)
-        if dup:
-            self.acks.retransmitted(u)
-            return st, n, False, False
+        tsn = c.tsn
+        seen = self.tsns
+        floor = seen.floor
+        if floor is not None and floor == self.highest_tsn and (tsn - floor) & 0xFFFFFFFF == 1:
+            # The common case, inlined: the next TSN in order, nothing outstanding before it.
+            u = seen.floor = self.highest_tsn = self.unwrap.last = floor + 1
+        else:
+            u, dup, n = self._tsn(tsn)
+            if dup:
+                self.acks.retransmitted(u)
+                return st, n, False, False
         self.acks.sent(u, ts)
         st.bytes += c.payload_length
         flags = c.flags

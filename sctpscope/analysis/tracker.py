@@ -51,6 +51,15 @@ class Analysis:
                 t.malformed += 1
             if rec.udp_encapsulated:
                 t.udp_encapsulated += 1
+            # The common case first: a packet of a known association that does not start with INIT/INIT ACK.
+            chunks = pkt.chunks
+            if chunks:
+                first = chunks[0].type
+                if first != INIT and first != INIT_ACK:
+                    hit = self.index.get((pkt.src_port, pkt.dst_port, pkt.vtag))
+                    if hit is not None:
+                        hit[0].packet(rec, hit[1], t.chunk_types)
+                        continue
             self.packet(rec)
 
     # -- association lookup --------------------------------------------------------------------------
