@@ -18,13 +18,16 @@ from conftest import REPO
 
 PACKAGE = REPO / "sctpscope"
 HEADLESS = ["sctpscope.decode", "sctpscope.capture", "sctpscope.cli",
-            "sctpscope.decode.sctp", "sctpscope.decode.net"]
+            "sctpscope.decode.sctp", "sctpscope.decode.net", "sctpscope.pipeline",
+            "sctpscope.analysis.runner", "sctpscope.report.document", "sctpscope.report.summary"]
 HEAVY = ["textual", "pyshark"]
 
 # layer directory -> sctpscope subpackages it must never import
 FORBIDDEN = {
     "capture": ["sctpscope.decode", "sctpscope.analysis", "sctpscope.report", "sctpscope.tui"],
     "decode": ["sctpscope.analysis", "sctpscope.report", "sctpscope.tui"],
+    "analysis": ["sctpscope.report", "sctpscope.tui"],
+    "report": ["sctpscope.tui"],
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from sctpscope.analysis.anomalies import MAX_PER_ASSOCIATION
+from sctpscope.analysis.serial import Running
 from sctpscope.analysis.streams import DataFlow
 from sctpscope.decode.sctp import chunk_name
 from sctpscope.text import cause_detail
@@ -87,27 +88,13 @@ def _addr_key(a: str) -> tuple:
 class PathStats:
     """One source/destination address pair of an association (multihoming)."""
 
-    __slots__ = ("packets", "data_chunks", "retransmissions", "heartbeats", "rtt_n", "rtt_min", "rtt_max",
-                 "rtt_sum", "first_frame", "src", "dst")
+    __slots__ = ("packets", "data_chunks", "retransmissions", "heartbeats", "rtt", "first_frame", "src", "dst")
 
     def __init__(self, frame: int, src: str, dst: str) -> None:
         self.src, self.dst = src, dst
-        self.packets = self.data_chunks = self.retransmissions = self.heartbeats = self.rtt_n = 0
-        self.rtt_min = self.rtt_max = self.rtt_sum = 0.0
+        self.packets = self.data_chunks = self.retransmissions = self.heartbeats = 0
+        self.rtt = Running()          # heartbeat round-trip times
         self.first_frame = frame
-
-    def rtt(self, value: float) -> None:
-        if self.rtt_n == 0 or value < self.rtt_min:
-            self.rtt_min = value
-        if value > self.rtt_max:
-            self.rtt_max = value
-        self.rtt_n += 1
-        self.rtt_sum += value
-
-    def rtt_dict(self) -> dict | None:
-        if not self.rtt_n:
-            return None
-        return {"count": self.rtt_n, "min": self.rtt_min, "max": self.rtt_max, "mean": self.rtt_sum / self.rtt_n}
 
 
 class Association:
@@ -317,7 +304,7 @@ class Association:
         if sent is not None:
             p = self.paths.get(sent[1])
             if p is not None:
-                p.rtt(rec.ts - sent[0])
+                p.rtt.add(rec.ts - sent[0])
             key = (1 - side, sent[1][1])
             self.hb_outstanding[key] = False
             self.path_errors[key] = 0
@@ -503,7 +490,7 @@ class Association:
         for (src, dst), p in self.paths.items():
             paths.append({"src": src, "dst": dst, "packets": p.packets, "data_chunks": p.data_chunks,
                           "retransmissions": p.retransmissions, "heartbeats": p.heartbeats,
-                          "heartbeat_rtt": p.rtt_dict(),
+                          "heartbeat_rtt": p.rtt.as_dict(),
                           "first_frame": p.first_frame})
         flows = self.flows
         return {

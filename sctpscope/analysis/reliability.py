@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import deque
 
+from sctpscope.analysis.serial import Running
+
 MAX_OUTSTANDING = 65536
 MAX_ZERO_WINDOW_PERIODS = 100
 
@@ -16,15 +18,14 @@ MAX_ZERO_WINDOW_PERIODS = 100
 class AckTracker:
     """For the DATA one endpoint sends: what the peer's SACKs said about it."""
 
-    __slots__ = ("outstanding", "karn", "rtt_n", "rtt_min", "rtt_max", "rtt_sum", "sacks", "nr_sacks",
+    __slots__ = ("outstanding", "karn", "rtt", "sacks", "nr_sacks",
                  "gap_blocks", "nr_gap_blocks", "dup_tsns", "max_gap_blocks", "acked", "overflow",
                  "rwnd_min", "rwnd_max", "rwnd_last", "zero_since", "zero_periods")
 
     def __init__(self) -> None:
         self.outstanding: deque = deque()    # (unwrapped TSN, time first sent), in sending order
         self.karn: set[int] = set()          # outstanding TSNs that were retransmitted
-        self.rtt_n = 0
-        self.rtt_min = self.rtt_max = self.rtt_sum = 0.0
+        self.rtt = Running()
         self.sacks = self.nr_sacks = self.gap_blocks = self.nr_gap_blocks = self.dup_tsns = 0
         self.max_gap_blocks = 0
         self.acked = 0
@@ -68,13 +69,7 @@ class AckTracker:
             if karn and tsn in karn:
                 karn.discard(tsn)
                 continue
-            rtt = ts - sent
-            if self.rtt_n == 0 or rtt < self.rtt_min:
-                self.rtt_min = rtt
-            if rtt > self.rtt_max:
-                self.rtt_max = rtt
-            self.rtt_n += 1
-            self.rtt_sum += rtt
+            self.rtt.add(ts - sent)
 
     def window(self, a_rwnd: int, ts: float, frame: int) -> None:
         """The receiver's advertised window (INIT/INIT ACK, SACK); zero-window periods are kept."""
@@ -99,11 +94,8 @@ class AckTracker:
     def as_dict(self) -> dict:
         if self.zero_since is not None:
             self._close_zero(None, None)
-        rtt = None
-        if self.rtt_n:
-            rtt = {"count": self.rtt_n, "min": self.rtt_min, "max": self.rtt_max, "mean": self.rtt_sum / self.rtt_n}
         return {"sacks": self.sacks, "nr_sacks": self.nr_sacks, "gap_blocks": self.gap_blocks,
                 "max_gap_blocks_per_sack": self.max_gap_blocks, "nr_gap_blocks": self.nr_gap_blocks,
-                "duplicate_tsns_reported": self.dup_tsns, "tsns_acked": self.acked, "ack_rtt": rtt,
+                "duplicate_tsns_reported": self.dup_tsns, "tsns_acked": self.acked, "ack_rtt": self.rtt.as_dict(),
                 "a_rwnd": {"min": self.rwnd_min, "max": self.rwnd_max, "last": self.rwnd_last},
                 "zero_window_periods": self.zero_periods}

@@ -1,4 +1,5 @@
-"""Serial number arithmetic (RFC 1982) for TSNs, SSNs and MIDs, and a bounded memory of TSNs seen."""
+"""Serial number arithmetic (RFC 1982) for TSNs, SSNs and MIDs, a bounded memory of TSNs seen, and running
+statistics of a measured value."""
 
 from __future__ import annotations
 
@@ -93,3 +94,26 @@ class SeenSet:
         self.evicted += drop
         self.floor = keep[drop - 1]
         self.above = set(keep[drop:])
+
+
+class Running:
+    """Count, minimum, maximum and mean of a measured value (round-trip times), in constant memory."""
+
+    __slots__ = ("n", "lo", "hi", "total")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.lo = self.hi = self.total = 0.0
+
+    def add(self, value: float) -> None:
+        if self.n == 0 or value < self.lo:
+            self.lo = value
+        if value > self.hi:
+            self.hi = value
+        self.n += 1
+        self.total += value
+
+    def as_dict(self) -> dict | None:
+        if not self.n:
+            return None
+        return {"count": self.n, "min": self.lo, "max": self.hi, "mean": self.total / self.n}

@@ -157,6 +157,13 @@ class DataFlow:
             self.retx_count[u] = n
         return u, True, n
 
+    def _accept(self, tsn: int) -> tuple[int, int]:
+        """Record a chunk's TSN: (unwrapped TSN, times sent); a retransmission is kept out of the RTTs."""
+        u, dup, n = self._tsn(tsn)
+        if dup:
+            self.acks.retransmitted(u)
+        return u, n
+
     def data(self, c, frame: int, ts: float) -> tuple[StreamStats, int, bool, bool]:
         """A DATA chunk: returns (stream, times this TSN was sent, message completed out of order?, new?)."""
         st = self.streams.get(c.sid)
@@ -171,9 +178,8 @@ class DataFlow:
             # The common case, inlined: the next TSN in order, nothing outstanding before it.
             u = seen.floor = self.highest_tsn = self.unwrap.last = floor + 1
         else:
-            u, dup, n = self._tsn(tsn)
-            if dup:
-                self.acks.retransmitted(u)
+            u, n = self._accept(c.tsn)
+            if n > 1:
                 return st, n, False, False
         self.acks.sent(u, ts)
         st.bytes += c.payload_length
@@ -218,9 +224,8 @@ class DataFlow:
         st = self.stream(c.sid, frame)
         st.data_chunks += 1
         self.data_chunks += 1
-        u, dup, n = self._tsn(c.tsn)
-        if dup:
-            self.acks.retransmitted(u)
+        u, n = self._accept(c.tsn)
+        if n > 1:
             return st, n, False, False
         self.acks.sent(u, ts)
         st.bytes += c.payload_length
