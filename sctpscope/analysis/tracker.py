@@ -167,9 +167,16 @@ class Analysis:
             a.eps[1 - side].tag = vtag
             self._bind(a, side)
             return a, side
+        known = self._open_between(sport, dport)
         a = self._new(rec, Endpoint(sport, None), Endpoint(dport, vtag))
         self._bind(a, INITIATOR)
         self._bind(a, RESPONDER)
+        if (known is not None and None not in (known.eps[0].tag, known.eps[1].tag)
+                and rec.src in known.eps[0].addresses | known.eps[1].addresses):
+            a.anomaly(rec.frame, "unexpected_vtag",
+                      f"verification tag 0x{vtag:08x} belongs to no association; the ports and address are those "
+                      f"of the association begun in frame {known.first_frame} (tags 0x{known.eps[0].tag:08x}/"
+                      f"0x{known.eps[1].tag:08x})")
         return a, INITIATOR
 
     def _open_between(self, sport: int, dport: int) -> Association | None:
