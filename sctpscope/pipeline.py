@@ -45,6 +45,14 @@ def _check_link_types(path, cap, decoder: FrameDecoder) -> None:
                                   "Linux cooked (SLL, SLL2), BSD loopback/NULL and raw IPv4/IPv6 captures")
 
 
+def check_inputs(paths: Sequence[str]) -> None:
+    """Open every input once before any work: a missing file or a non-capture fails before the first
+    frame is read (CaptureError), so no partial work is spent and thrown away."""
+    for path in paths:
+        with open_capture(path):
+            pass
+
+
 def decode_files(paths: Sequence[str], infos: list[CaptureInfo], *, sctp_udp_ports: tuple[int, ...] = (9899,),
                  verify_checksum: bool = True, first_number: int = 1,
                  partition: tuple[int, int] | None = None) -> Iterator[DecodedFrame]:

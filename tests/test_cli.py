@@ -95,3 +95,10 @@ def test_report_human_summary_names_association_and_negotiation():
 def test_python_dash_m_and_help():
     proc = run_sctpscope("--help", check=True)
     assert "packets" in proc.stdout and "report" in proc.stdout and "verify" in proc.stdout
+
+
+def test_second_file_missing_fails_before_work(tmp_path):
+    """report A B with B missing: one line naming B, no partial report on standard output."""
+    proc = run_sctpscope("report", "--json", CAPTURES / "pkts__sctp-test.cap", tmp_path / "gone.pcap")
+    assert "gone.pcap" in _one_line_error(proc)
+    assert proc.stdout == ""

@@ -16,7 +16,7 @@ from sctpscope.analysis.association import restart_detail
 from sctpscope.analysis.totals import Totals
 from sctpscope.analysis.tracker import Analysis
 from sctpscope.decode.sctp import chunk_name
-from sctpscope.pipeline import CaptureInfo, decode_files
+from sctpscope.pipeline import CaptureInfo, check_inputs, decode_files
 
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024   # below this, starting workers costs more than it saves
 
@@ -104,6 +104,7 @@ def default_jobs(files: Sequence[str]) -> int:
 def analyse(files: Sequence[str], *, sctp_udp_ports: tuple[int, ...] = (9899,), verify: bool = True,
             jobs: int | None = None, path_max_retrans: int = 5) -> Result:
     """Analyse the files as one capture, with `jobs` worker processes (default: see default_jobs)."""
+    check_inputs(files)
     n = default_jobs(files) if jobs is None else max(1, jobs)
     if n == 1:
         return analyse_part(files, sctp_udp_ports, verify, None, path_max_retrans)
