@@ -8,6 +8,7 @@ from sctpscope.analysis.anomalies import MAX_PER_ASSOCIATION
 from sctpscope.analysis.serial import Running
 from sctpscope.analysis.streams import DataFlow
 from sctpscope.decode.sctp import chunk_name
+from sctpscope.decode.sctp.chunks import ShortChunk
 from sctpscope.text import cause_detail
 
 INITIATOR, RESPONDER = 0, 1
@@ -176,21 +177,19 @@ class Association:
             t = c.type
             counts[t] += 1
             chunk_totals[t] += 1
-            try:
-                if t == DATA:
-                    self._data(c, side, rec, ps)
-                elif t == SACK:
-                    self._sack(c, side, rec, ps)
-                else:
-                    handler = _HANDLERS.get(t)
-                    if handler is not None:
-                        if bundled and t in _ALONE:
-                            self.anomaly(frame, "bundling_violation",
-                                         f"{chunk_name(t)} bundled with {len(chunks) - 1} other chunk(s)")
-                        handler(self, c, side, rec, ps)
-            except (AttributeError, TypeError):
-                # A chunk cut short lacks the fields a handler needs; it is a decode problem already.
-                pass
+            if c.__class__ is ShortChunk:
+                continue        # fixed fields missing: counted, and a decode problem already
+            if t == DATA:
+                self._data(c, side, rec, ps)
+            elif t == SACK:
+                self._sack(c, side, rec, ps)
+            else:
+                handler = _HANDLERS.get(t)
+                if handler is not None:
+                    if bundled and t in _ALONE:
+                        self.anomaly(frame, "bundling_violation",
+                                     f"{chunk_name(t)} bundled with {len(chunks) - 1} other chunk(s)")
+                    handler(self, c, side, rec, ps)
 
     def _new_path(self, rec, side: int) -> "PathStats":
         self.eps[side].addresses.add(rec.src)
