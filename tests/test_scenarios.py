@@ -525,3 +525,28 @@ def test_stream_reset_ssn_restart():
         assert (s["ssn_gaps"], s["out_of_order"]) == (0, 0)
     s0 = stream(a, I2R, 0)
     assert (s0["messages"], s0["first_ssn"], s0["last_ssn"]) == (4, 0, 3)
+
+
+@pytest.mark.parametrize("name", ["many_assocs", "eof_one_of_many", "sendall_chat"])
+def test_server_endpoint_view_matches_server_notifications(name):
+    """The one-to-many server (port 5000): how many associations, how many up at once and how many closed
+    while others stayed up, replayed from the server's own ASSOC_CHANGE notifications."""
+    if not pcap(name).is_file():
+        pytest.skip(f"scenario {name} not generated")
+    rows = [r for r in Truth(name).rows if r["role"] == "server" and r["ev"] == "notify"
+            and r.get("type") == "ASSOC_CHANGE"]
+    up: set = set()
+    peak = closed_early = ups = 0
+    for r in rows:
+        if r["state"] == "COMM_UP":
+            ups += 1
+            up.add(r["assoc"])
+            peak = max(peak, len(up))
+        elif r["state"] in ("SHUTDOWN_COMP", "COMM_LOST"):
+            up.discard(r["assoc"])
+            closed_early += bool(up)
+    (srv,) = report(name)["servers"]
+    assert srv["port"] == 5000
+    assert len(srv["associations"]) == ups
+    assert srv["max_concurrent"] == peak
+    assert srv["closed_while_others_open"] == closed_early

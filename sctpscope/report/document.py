@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sctpscope import __version__
+from sctpscope.analysis.servers import servers
 from sctpscope.analysis.totals import Totals
 from sctpscope.pipeline import CaptureInfo
 
@@ -32,5 +33,6 @@ def build_report(infos: Sequence[CaptureInfo], totals: Totals, associations: Seq
             "udp_encapsulated": totals.udp_encapsulated,
         },
         "associations": list(associations),
+        "servers": servers(list(associations)),      # beyond the contract: shared responder endpoints
         "unassociated": unassociated if unassociated is not None else {"packets": 0, "chunks": {}},
     }

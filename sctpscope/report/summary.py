@@ -83,6 +83,12 @@ def render_summary(doc: dict) -> str:
     u = doc["unassociated"]
     if u["packets"]:
         lines.append(f"unassociated (out of the blue): {u['packets']} packets")
+    for srv in doc.get("servers", []):
+        addrs = ", ".join(escape_text(x) for x in srv["addresses"])
+        lines.append(f"server {addrs} port {srv['port']}: {len(srv['associations'])} associations from "
+                     f"{srv['peers']} peers, up to {srv['max_concurrent']} at once"
+                     + (f", {srv['closed_while_others_open']} closed while others stayed up"
+                        if srv["closed_while_others_open"] else ""))
     for a in doc["associations"]:
         lines.append("")
         lines.extend(render_association(a))
