@@ -1,4 +1,5 @@
-"""Command line: `sctpscope packets|report|verify FILE...`; errors are one line, never a traceback."""
+"""Command line: `sctpscope packets|report|verify FILE...`, `sctpscope [open] FILE` (the terminal UI);
+errors are one line, never a traceback."""
 
 from __future__ import annotations
 
@@ -104,23 +105,38 @@ def cmd_verify(args: argparse.Namespace, out) -> int:
     return verify_file(args.files[0], out, sctp_udp_ports=_ports(args), limit=args.max)
 
 
+def cmd_open(args: argparse.Namespace) -> int:
+    """The terminal UI; a missing file or a non-capture fails here, as one line, before the app starts."""
+    from sctpscope.pipeline import check_inputs
+
+    check_inputs(args.files)
+    from sctpscope.tui import run   # textual is imported only now
+
+    run(args.files, sctp_udp_ports=_ports(args), verify=not args.no_checksum)
+    return 0
+
+
 COMMANDS = {"packets": cmd_packets, "report": cmd_report, "verify": cmd_verify}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    # `sctpscope FILE` opens the capture (the TUI is to come; until then the packet list).
+    # `sctpscope FILE` / `sctpscope open FILE` opens the capture: the terminal UI when standard output is a
+    # terminal, the packet list when it is not (pipes, scripts, tests).
+    opening = False
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-") and argv[0] != "open":
-        argv = ["packets", *argv]
+        argv, opening = ["packets", *argv], True
     elif argv and argv[0] == "open":
-        argv = ["packets", *argv[1:]]
+        argv, opening = ["packets", *argv[1:]], True
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
         return 2
     out = sys.stdout
     try:
+        if opening and out.isatty():
+            return cmd_open(args)
         return COMMANDS[args.command](args, out)
     except SctpscopeError as exc:
         print(f"sctpscope: {exc}", file=sys.stderr)

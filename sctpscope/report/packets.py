@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sctpscope.decode.frame import DecodedFrame, SctpRecord
-from sctpscope.decode.sctp import ppid_name
+from sctpscope.decode.sctp import ShortChunk, ppid_name
 from sctpscope.text import cause_detail, escape_text
 
 
@@ -66,16 +66,53 @@ def _fwd(c) -> str:
     return f"{c.name}(new_cum={c.new_cum_tsn})"
 
 
+def _param(p) -> str:
+    """A parameter in a few words: ASCONF address changes with their address, RE-CONFIG requests with streams."""
+    inner = getattr(p, "address", None)
+    if inner is not None and not isinstance(inner, str):          # ASCONF: Add/Delete IP, Set Primary
+        return f"{p.name} {getattr(inner, 'address', '?')}"
+    if isinstance(inner, str):
+        return f"{p.name} {inner}"
+    sids = getattr(p, "sids", None)
+    if sids is not None:
+        return f"{p.name} req={p.req_seq} streams={','.join(map(str, sids)) or 'all'}"
+    if hasattr(p, "result"):
+        return f"{p.name} resp={p.resp_seq} result={p.result}"
+    if hasattr(p, "new_streams"):
+        return f"{p.name} +{p.new_streams}"
+    return p.name
+
+
+def _params(c) -> str:
+    serial = f"serial={c.serial}" if getattr(c, "serial", None) is not None else ""
+    items = [_param(p) for p in c.params]
+    inner = "; ".join(x for x in [serial, *items] if x)
+    return f"{c.name}({inner})" if inner else c.name
+
+
+def _lowest(c) -> str:
+    return f"{c.name}(lowest_tsn={c.lowest_tsn})"
+
+
+def _auth(c) -> str:
+    return f"{c.name}(key={c.shared_key_id} hmac={c.hmac_id})"
+
+
+def _pad(c) -> str:
+    return f"{c.name}(len={c.pad_length})"
+
+
 _SUMMARY: dict[int, Callable] = {0: _data, 64: _idata, 1: _init, 2: _init, 3: _sack, 16: _sack, 6: _causes,
-                                 9: _causes, 7: _cum, 192: _fwd, 194: _fwd}
+                                 9: _causes, 7: _cum, 192: _fwd, 194: _fwd,
+                                 193: _params, 128: _params, 130: _params, 12: _lowest, 13: _lowest,
+                                 15: _auth, 132: _pad}
 
 
 def chunk_summary(c) -> str:
     fn = _SUMMARY.get(c.type)
-    try:
-        return fn(c) if fn else c.name
-    except (AttributeError, TypeError):   # a chunk cut short has fewer fields: show its name
+    if fn is None or c.__class__ is ShortChunk:       # a chunk cut short: its name, the problem follows
         return c.name
+    return fn(c)            # numbers, addresses and names; packet text is escaped where it is read (causes)
 
 
 def _endpoint(addr: str, port: int | None, v6: bool) -> str:

@@ -1,0 +1,194 @@
+"""Turning the report's association dicts into cells and lines for the screens; no Textual, no protocol logic.
+
+Every string that came from a packet passes through `safe` and is returned inside a rich Text, which is
+never parsed as markup: a reason text like `[bold]x` or an ESC byte shows literally.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from sctpscope.decode.sctp import ppid_name
+from sctpscope.text import escape_text
+
+I2R, R2I = "initiator_to_responder", "responder_to_initiator"
+DIRECTION_ARROWS = {I2R: "I→R", R2I: "R→I"}
+NONE = "—"
+
+
+def safe(value) -> str:
+    """Terminal-safe text of a value that may come from a packet.
+
+    The analysis already escapes reason texts (sctpscope.text.cause_detail); escaping those again would
+    double their backslashes, so a string that holds nothing to escape but backslashes is kept as it is.
+    """
+    s = str(value)
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or 0x80 <= ord(ch) < 0xA0 for ch in s):
+        return escape_text(s)
+    return s
+
+
+def text(value, style: str = "") -> Text:
+    """A rich Text of `value`, made safe, never interpreted as markup."""
+    return Text(safe(value), style=style)
+
+
+def endpoint(ep: dict) -> str:
+    """`addr:port`, with `+N` when the endpoint used or announced N more addresses."""
+    addrs = ep["addresses"]
+    first = safe(addrs[0]) if addrs else "?"
+    more = f" +{len(addrs) - 1}" if len(addrs) > 1 else ""
+    return f"{first}:{ep['port']}{more}"
+
+
+def q(v) -> str:
+    """A number, or '?' when the capture does not tell."""
+    return "?" if v is None else str(v)
+
+
+def tag(v) -> str:
+    return "?" if v is None else f"0x{v:08x}"
+
+
+def messages_each_way(a: dict) -> tuple[int, int]:
+    """Messages sent initiator→responder and responder→initiator: the sum over each direction's streams."""
+    i2r = sum(s["messages"] for s in a["streams"] if s["direction"] == I2R)
+    r2i = sum(s["messages"] for s in a["streams"] if s["direction"] == R2I)
+    return i2r, r2i
+
+
+def negotiated_each_way(a: dict) -> tuple[int | None, int | None]:
+    n = a.get("negotiated") or {}
+    return n.get("initiator_to_responder_streams"), n.get("responder_to_initiator_streams")
+
+
+def ending(a: dict) -> str:
+    """'graceful by initiator', 'abort by responder: <first cause name>' or '—'."""
+    e = a["ending"]
+    if e["kind"] == "none":
+        return NONE
+    s = f"{e['kind']} by {e['by'] or '?'}"
+    if e["kind"] == "abort" and e["abort_causes"]:
+        s += f": {safe(e['abort_causes'][0]['name'])}"
+    return s
+
+
+def anomaly_count(a: dict) -> int:
+    return a.get("anomaly_count", len(a["anomalies"]))
+
+
+# -- the associations list ---------------------------------------------------------------------------------
+COLUMNS = ("id", "initiator ⇄ responder", "state", "start", "duration", "packets", "msgs I→R/R→I",
+           "streams I→R/R→I", "rtx I/R", "ending", "anomalies")
+
+
+def association_row(a: dict, t0: float) -> tuple[list[Text], tuple]:
+    """The cells of one association in the list and the values its columns sort by."""
+    i2r, r2i = messages_each_way(a)
+    ni, nr = negotiated_each_way(a)
+    rtx = a["retransmissions"]
+    start, duration = a["start"] - t0, a["end"] - a["start"]
+    n_anom = anomaly_count(a)
+    cells = [
+        Text(str(a["id"]), justify="right"),
+        Text(f"{endpoint(a['initiator'])} ⇄ {endpoint(a['responder'])}"),
+        Text(a["state"], style=_STATE_STYLES.get(a["state"], "")),
+        Text(f"{start:.3f}", justify="right"),
+        Text(f"{duration:.3f}", justify="right"),
+        Text(str(a["packets"]), justify="right"),
+        Text(f"{i2r}/{r2i}", justify="right"),
+        Text(f"{q(ni)}/{q(nr)}", justify="right"),
+        Text(f"{rtx['initiator']}/{rtx['responder']}", justify="right"),
+        Text(ending(a)),
+        Text(str(n_anom), justify="right", style="bold yellow" if n_anom else ""),
+    ]
+    keys = (a["id"], cells[1].plain, a["state"], start, duration, a["packets"], i2r + r2i,
+            (ni or -1) + (nr or -1), rtx["initiator"] + rtx["responder"], cells[9].plain, n_anom)
+    return cells, keys
+
+
+_STATE_STYLES = {"aborted": "bold red", "incomplete": "yellow", "established": "green"}
+
+
+# -- one association -----------------------------------------------------------------------------------------
+def endpoint_lines(name: str, ep: dict) -> Text:
+    """An endpoint with every address, its verification tag and what its INIT / INIT ACK said."""
+    out = Text()
+    out.append(f"{name}  port {ep['port']}\n", style="bold")
+    out.append(f"  addresses: {', '.join(safe(x) for x in ep['addresses']) or '?'}\n")
+    out.append(f"  verification tag (of packets to it): {tag(ep['vtag'])}\n")
+    i = ep.get("init")
+    if not i:
+        out.append("  no INIT / INIT ACK in the capture\n", style="dim")
+        return out
+    out.append(f"  initiate tag {tag(i['initiate_tag'])}  initial TSN {i['initial_tsn']}  a_rwnd {i['a_rwnd']}\n")
+    out.append(f"  OS {i['outbound_streams']}  MIS {i['max_inbound_streams']}\n")
+    out.append(f"  extensions: {', '.join(safe(x) for x in i['extensions']) or 'none'}\n")
+    out.rstrip()
+    return out
+
+
+def ppids(stream: dict) -> str:
+    """PPIDs of a stream by registry name where one exists: 'Diameter×3, 99×1'."""
+    parts = []
+    for k, n in stream["ppids"].items():
+        try:
+            name = ppid_name(int(k))
+        except ValueError:
+            name = None
+        parts.append(f"{safe(name or k)}×{n}")
+    return ", ".join(parts)
+
+
+STREAM_COLUMNS = ("mark", "dir", "sid", "messages", "bytes", "SSN range", "gaps", "out of order", "unordered",
+                  "fragmented", "PPIDs")
+
+
+def stream_marker(s: dict) -> str:
+    marks = []
+    if s["ssn_gaps"]:
+        marks.append("GAP")
+    if s["out_of_order"]:
+        marks.append("OOO")
+    return " ".join(marks)
+
+
+def stream_row(s: dict) -> list[Text]:
+    mark = stream_marker(s)
+    warn = "bold red" if mark else ""
+    rng = "-" if s["first_ssn"] is None else f"{s['first_ssn']}..{s['last_ssn']}"
+    return [Text(f"⚠ {mark}" if mark else "", style=warn), Text(DIRECTION_ARROWS.get(s["direction"], "?")),
+            Text(str(s["sid"]), justify="right"), Text(str(s["messages"]), justify="right"),
+            Text(str(s["bytes"]), justify="right"), Text(rng), Text(str(s["ssn_gaps"]), justify="right", style=warn),
+            Text(str(s["out_of_order"]), justify="right", style=warn), Text(str(s["unordered"]), justify="right"),
+            Text(str(s["fragmented_messages"]), justify="right"), Text(ppids(s))]
+
+
+def ending_lines(a: dict) -> Text:
+    """How the association ended: kind, who began it, the frame, the T bit and every abort cause."""
+    e = a["ending"]
+    out = Text()
+    if e["kind"] == "none":
+        out.append("no SHUTDOWN or ABORT in the capture\n")
+        return out
+    out.append(f"kind: {e['kind']}\n", style="bold red" if e["kind"] == "abort" else "bold")
+    out.append(f"begun by: {e['by'] or '?'}\n")
+    out.append(f"frame: {q(e['first_frame'])}\n")
+    if "t_bit" in e:
+        out.append(f"T bit: {'set (tag reflected)' if e['t_bit'] else 'clear'}\n")
+    if e["kind"] == "abort":
+        out.append(f"abort causes: {len(e['abort_causes']) or 'none'}\n")
+        for c in e["abort_causes"]:
+            out.append(f"  cause {c['code']} {safe(c['name'])}")
+            if c.get("detail"):
+                out.append(": ")
+                out.append(safe(c["detail"]), style="italic")
+            out.append("\n")
+    out.rstrip()
+    return out
+
+
+def event_extra(ev: dict) -> str:
+    """The fields of an event beyond ts, frame, type and endpoint, as `key=value`."""
+    skip = {"ts", "frame", "type", "endpoint"}
+    return "  ".join(f"{k}={safe(v)}" for k, v in ev.items() if k not in skip)
