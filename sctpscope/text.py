@@ -18,16 +18,20 @@ def escape_bytes(data: bytes | bytearray | memoryview, limit: int | None = None)
 
 
 def escape_text(text: str) -> str:
-    """A str that may hold control characters (from a packet or a file name) made terminal-safe."""
+    """A str that may hold control characters (a file name, a decoded field) made terminal-safe.
+
+    Only control characters change, so applying it to text that escape_bytes already made safe changes
+    nothing: it is the safety net at the edge, escape_bytes the exact rendering at the source.
+    """
+    if text.isprintable():
+        return text
     out = []
     for ch in text:
-        o = ord(ch)
-        if o < 0x20 or o == 0x7F or 0x80 <= o < 0xA0:
-            out.append(f"\\x{o:02x}")
-        elif ch == "\\":
-            out.append("\\\\")
-        else:
+        if ch.isprintable():
             out.append(ch)
+        else:                       # controls, and Unicode format/separator characters (e.g. RTL override)
+            o = ord(ch)
+            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}")
     return "".join(out)
 
 

@@ -64,11 +64,10 @@ def test_packets_lists_each_sctp_packet_like_tshark():
         assert f"TSN={int(tsn)} SID={int(sid, 0)} " in line
 
 
-def test_packets_escapes_abort_reason(tmp_path):
-    """Bytes from a packet never reach the terminal raw: a reason text with ESC and BEL is shown escaped."""
+def _abort_capture(tmp_path, reason: bytes):
+    """A one-frame Ethernet/IPv4 pcap: an ABORT with a User-Initiated Abort cause carrying `reason`."""
     import crc32c
 
-    reason = b"bye\x1b[2J\x07"
     cause = struct.pack("!HH", 12, 4 + len(reason)) + reason + b"\0" * (-len(reason) % 4)
     chunk = struct.pack("!BBH", 6, 0, 4 + len(cause)) + cause
     sctp = bytearray(struct.pack("!HHII", 5000, 6000, 0x11223344, 0) + chunk)
@@ -80,9 +79,17 @@ def test_packets_escapes_abort_reason(tmp_path):
                                                                                      len(frame)) + frame
     path = tmp_path / "abort.pcap"
     path.write_bytes(pcap)
-    out = run_sctpscope("packets", path, check=True).stdout
+    return path
+
+
+@pytest.mark.parametrize("command", ["packets", "report"])
+def test_abort_reason_is_escaped_once(tmp_path, command):
+    """Bytes from a packet never reach the terminal raw: a reason text with ESC and BEL is shown escaped,
+    exactly once (a backslash doubled again would misquote the sender's bytes)."""
+    out = run_sctpscope(command, _abort_capture(tmp_path, b"bye\x1b[2J\x07"), check=True).stdout
     assert "\x1b" not in out and "\x07" not in out
     assert "User-Initiated Abort: bye\\x1b[2J\\x07" in out
+    assert "\\\\x1b" not in out
 
 
 def test_report_human_summary_names_association_and_negotiation():

@@ -78,8 +78,9 @@ def anomaly_count(a: dict) -> int:
 
 
 # -- the associations list ---------------------------------------------------------------------------------
-COLUMNS = ("id", "initiator ⇄ responder", "state", "start", "duration", "packets", "msgs I→R/R→I",
-           "streams I→R/R→I", "rtx I/R", "ending", "anomalies")
+# i/r: initiator→responder / responder→initiator; start in seconds after the capture's first frame
+COLUMNS = ("id", "initiator ⇄ responder", "state", "start s", "dur s", "pkts", "msgs i/r", "streams i/r",
+           "rtx i/r", "anom", "ending")
 
 
 def association_row(a: dict, t0: float) -> tuple[list[Text], tuple]:
@@ -99,11 +100,11 @@ def association_row(a: dict, t0: float) -> tuple[list[Text], tuple]:
         Text(f"{i2r}/{r2i}", justify="right"),
         Text(f"{q(ni)}/{q(nr)}", justify="right"),
         Text(f"{rtx['initiator']}/{rtx['responder']}", justify="right"),
-        Text(ending(a)),
         Text(str(n_anom), justify="right", style="bold yellow" if n_anom else ""),
+        Text(ending(a)),
     ]
     keys = (a["id"], cells[1].plain, a["state"], start, duration, a["packets"], i2r + r2i,
-            (ni or -1) + (nr or -1), rtx["initiator"] + rtx["responder"], cells[9].plain, n_anom)
+            (ni or -1) + (nr or -1), rtx["initiator"] + rtx["responder"], n_anom, cells[10].plain)
     return cells, keys
 
 
