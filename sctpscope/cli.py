@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-j", "--jobs", type=int, metavar="N",
                    help="worker processes (default: one per core, up to 4, for captures over 16 MiB)")
 
+    p = sub.add_parser("open", help="the terminal UI (the default for `sctpscope FILE`); the packet list "
+                                    "when standard output is not a terminal")
+    _add_input_options(p)
+
     p = sub.add_parser("verify", help="decode with tshark too and list every field where the two disagree")
     _add_input_options(p, many=False)
     p.add_argument("--max", type=int, default=200, metavar="N", help="list at most N disagreements (default 200)")
@@ -62,7 +66,7 @@ def cmd_packets(args: argparse.Namespace, out) -> int:
     for frame in decode_files(args.files, infos, sctp_udp_ports=_ports(args), verify_checksum=not args.no_checksum):
         if t0 is None:
             t0 = frame.ts
-        if frame.sctp or frame.quotes or (args.all_problems and frame.problems):
+        if frame.sctp or frame.quotes or (getattr(args, "all_problems", False) and frame.problems):
             for line in frame_lines(frame, t0):
                 out.write(line + "\n")
     for info in infos:
@@ -122,21 +126,18 @@ COMMANDS = {"packets": cmd_packets, "report": cmd_report, "verify": cmd_verify}
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    # `sctpscope FILE` / `sctpscope open FILE` opens the capture: the terminal UI when standard output is a
-    # terminal, the packet list when it is not (pipes, scripts, tests).
-    opening = False
-    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-") and argv[0] != "open":
-        argv, opening = ["packets", *argv], True
-    elif argv and argv[0] == "open":
-        argv, opening = ["packets", *argv[1:]], True
+    # `sctpscope FILE` is `sctpscope open FILE`: the terminal UI when standard output is a terminal, the
+    # packet list when it is not (pipes, scripts, tests).
+    if argv and argv[0] not in (*COMMANDS, "open") and not argv[0].startswith("-"):
+        argv = ["open", *argv]
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
         return 2
     out = sys.stdout
     try:
-        if opening and out.isatty():
-            return cmd_open(args)
+        if args.command == "open":
+            return cmd_open(args) if out.isatty() else cmd_packets(args, out)
         return COMMANDS[args.command](args, out)
     except SctpscopeError as exc:
         print(f"sctpscope: {exc}", file=sys.stderr)
