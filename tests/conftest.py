@@ -60,6 +60,25 @@ def public_capture(name: str) -> Path:
     return path
 
 
+def write_abort_capture(path: Path, reason: bytes) -> Path:
+    """A one-frame Ethernet/IPv4 pcap (198.18.0.1:5000 -> 198.18.0.2:6000, correct CRC32c) holding an ABORT
+    whose User-Initiated Abort cause (RFC 9260 §3.3.10.12) carries `reason`: for escaping tests."""
+    import struct
+
+    import crc32c
+
+    cause = struct.pack("!HH", 12, 4 + len(reason)) + reason + b"\0" * (-len(reason) % 4)
+    chunk = struct.pack("!BBH", 6, 0, 4 + len(cause)) + cause
+    sctp = bytearray(struct.pack("!HHII", 5000, 6000, 0x11223344, 0) + chunk)
+    struct.pack_into("<I", sctp, 8, crc32c.crc32c(bytes(sctp)))
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(sctp), 1, 0, 64, 132, 0,
+                     bytes([198, 18, 0, 1]), bytes([198, 18, 0, 2])) + bytes(sctp)
+    frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip
+    path.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+                     + struct.pack("<IIII", 1, 0, len(frame), len(frame)) + frame)
+    return path
+
+
 def run_sctpscope(*args: str | os.PathLike, timeout: float = SCTPSCOPE_TIMEOUT,
                   check: bool = False) -> subprocess.CompletedProcess:
     """Run `python -m sctpscope ARGS` from the repo root; text output, captured; fails the test on a hang."""

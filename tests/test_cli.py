@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import CAPTURES, run_sctpscope, tshark_required
+from conftest import CAPTURES, run_sctpscope, tshark_required, write_abort_capture
 
 
 def _one_line_error(proc: subprocess.CompletedProcess) -> str:
@@ -64,29 +64,11 @@ def test_packets_lists_each_sctp_packet_like_tshark():
         assert f"TSN={int(tsn)} SID={int(sid, 0)} " in line
 
 
-def _abort_capture(tmp_path, reason: bytes):
-    """A one-frame Ethernet/IPv4 pcap: an ABORT with a User-Initiated Abort cause carrying `reason`."""
-    import crc32c
-
-    cause = struct.pack("!HH", 12, 4 + len(reason)) + reason + b"\0" * (-len(reason) % 4)
-    chunk = struct.pack("!BBH", 6, 0, 4 + len(cause)) + cause
-    sctp = bytearray(struct.pack("!HHII", 5000, 6000, 0x11223344, 0) + chunk)
-    struct.pack_into("<I", sctp, 8, crc32c.crc32c(bytes(sctp)))
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(sctp), 1, 0, 64, 132, 0,
-                     bytes([198, 18, 0, 1]), bytes([198, 18, 0, 2])) + bytes(sctp)
-    frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip
-    pcap = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1) + struct.pack("<IIII", 1, 0, len(frame),
-                                                                                     len(frame)) + frame
-    path = tmp_path / "abort.pcap"
-    path.write_bytes(pcap)
-    return path
-
-
 @pytest.mark.parametrize("command", ["packets", "report"])
 def test_abort_reason_is_escaped_once(tmp_path, command):
     """Bytes from a packet never reach the terminal raw: a reason text with ESC and BEL is shown escaped,
     exactly once (a backslash doubled again would misquote the sender's bytes)."""
-    out = run_sctpscope(command, _abort_capture(tmp_path, b"bye\x1b[2J\x07"), check=True).stdout
+    out = run_sctpscope(command, write_abort_capture(tmp_path / "abort.pcap", b"bye\x1b[2J\x07"), check=True).stdout
     assert "\x1b" not in out and "\x07" not in out
     assert "User-Initiated Abort: bye\\x1b[2J\\x07" in out
     assert "\\\\x1b" not in out

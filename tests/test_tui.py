@@ -10,7 +10,6 @@ import functools
 import html
 import json
 import re
-import struct
 import subprocess
 import sys
 
@@ -21,7 +20,7 @@ pytest.importorskip("textual")
 from rich.text import Text  # noqa: E402
 from textual.widgets import DataTable, Static  # noqa: E402
 
-from conftest import CAPTURES, TSHARK, tshark_required  # noqa: E402
+from conftest import CAPTURES, TSHARK, tshark_required, write_abort_capture  # noqa: E402
 from sctpscope.tui.app import make_app  # noqa: E402
 from sctpscope.tui.screens.association import AssociationScreen  # noqa: E402
 from sctpscope.tui.screens.associations import AssociationsScreen  # noqa: E402
@@ -207,26 +206,11 @@ async def test_help_lists_keys():
         assert isinstance(app.screen, AssociationsScreen)
 
 
-def _abort_capture(path, reason: bytes) -> None:
-    """One ABORT carrying a User-Initiated Abort cause with `reason` (as tests/test_cli.py builds it)."""
-    import crc32c
-
-    cause = struct.pack("!HH", 12, 4 + len(reason)) + reason + b"\0" * (-len(reason) % 4)
-    chunk = struct.pack("!BBH", 6, 0, 4 + len(cause)) + cause
-    sctp = bytearray(struct.pack("!HHII", 5000, 6000, 0x11223344, 0) + chunk)
-    struct.pack_into("<I", sctp, 8, crc32c.crc32c(bytes(sctp)))
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(sctp), 1, 0, 64, 132, 0,
-                     bytes([198, 18, 0, 1]), bytes([198, 18, 0, 2])) + bytes(sctp)
-    frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip
-    path.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
-                     + struct.pack("<IIII", 1, 0, len(frame), len(frame)) + frame)
-
-
 @pilot_test
 async def test_reason_with_control_bytes_and_markup_is_literal(tmp_path):
     """A reason text holding ESC, BEL and `[bold]` shows escaped and literal: no raw control byte, no markup."""
     path = tmp_path / "abort.pcap"
-    _abort_capture(path, b"bye\x1b[2J\x07[bold]x[/]")
+    write_abort_capture(path, b"bye\x1b[2J\x07[bold]x[/]")
     app = make_app(path)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(app, pilot)
