@@ -12,6 +12,7 @@ pytestmark = [pytest.mark.tshark, tshark_required]
 def test_verify_agrees_with_tshark(path):
     proc = run_sctpscope("verify", path)
     assert "Traceback" not in proc.stderr
+    assert proc.stdout.strip(), f"verify printed nothing (exit {proc.returncode}): {proc.stderr[-2000:]}"
     last = proc.stdout.strip().splitlines()[-1]
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert last.endswith(" 0 with disagreements")
