@@ -62,7 +62,7 @@ def extensions_of(params) -> list[str]:
 
 
 class Endpoint:
-    __slots__ = ("port", "addresses", "tag", "init", "extensions", "a_rwnd", "zero_window_since")
+    __slots__ = ("port", "addresses", "tag", "init", "extensions")
 
     def __init__(self, port: int, tag: int | None) -> None:
         self.port = port
@@ -70,8 +70,6 @@ class Endpoint:
         self.tag = tag          # the verification tag packets TO this endpoint carry
         self.init: dict | None = None
         self.extensions: list[str] = []
-        self.a_rwnd: int | None = None
-        self.zero_window_since: int | None = None
 
     def as_dict(self) -> dict:
         return {"port": self.port, "addresses": sorted(self.addresses, key=_addr_key), "vtag": self.tag,
@@ -136,7 +134,6 @@ class Association:
         self.collision = False                       # INIT collision folded in (RFC 9260 §5.2.1)
         self.init_count = [0, 0]
         self.cookie_echo_count = 0
-        self.shutdown_frames: list[int] = []
 
     # -- helpers -------------------------------------------------------------------------------------
     def event(self, ts: float, frame: int, kind: str, endpoint: int | None, **extra) -> None:
@@ -217,7 +214,6 @@ class Association:
         ep.init = {"initiate_tag": c.initiate_tag, "a_rwnd": c.a_rwnd, "outbound_streams": c.outbound_streams,
                    "max_inbound_streams": c.inbound_streams, "initial_tsn": c.initial_tsn,
                    "extensions": ep.extensions}
-        ep.a_rwnd = c.a_rwnd
         for p in c.params:
             if p.type in (P_IPV4, P_IPV6) and getattr(p, "address", None):
                 ep.addresses.add(p.address)
@@ -269,18 +265,9 @@ class Association:
                          f"{DIRECTIONS[side].replace('_', ' ')}")
 
     def _sack(self, c, side: int, rec, ps) -> None:
-        ep = self.eps[side]
-        a_rwnd = ep.a_rwnd = c.a_rwnd
         flow = self.flows[1 - side]          # the DATA this SACK acknowledges
-        flow.acks.sack(c, flow.near(c.cum_tsn_ack), rec.ts, rec.frame)
-        if a_rwnd and ep.zero_window_since is None:
-            return
-        if a_rwnd == 0:
-            if ep.zero_window_since is None:
-                ep.zero_window_since = rec.frame
-                self.anomaly(rec.frame, "zero_window", f"the {SIDE_NAMES[side]} advertised a_rwnd 0")
-        else:
-            ep.zero_window_since = None
+        if flow.acks.sack(c, flow.near(c.cum_tsn_ack), rec.ts, rec.frame):
+            self.anomaly(rec.frame, "zero_window", f"the {SIDE_NAMES[side]} advertised a_rwnd 0")
 
     def _heartbeat(self, c, side: int, rec, ps) -> None:
         ps.heartbeats += 1
@@ -322,7 +309,6 @@ class Association:
             self.event(rec.ts, rec.frame, kind, 1 - side, causes=[x["code"] for x in causes])
 
     def _shutdown(self, c, side: int, rec, ps) -> None:
-        self.shutdown_frames.append(rec.frame)
         if not self.shutdown_sent[side]:
             self.shutdown_sent[side] = True
             if self.ending["kind"] == "none":

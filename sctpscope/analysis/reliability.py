@@ -47,8 +47,9 @@ class AckTracker:
         if len(self.karn) < MAX_OUTSTANDING:
             self.karn.add(tsn)
 
-    def sack(self, c, cum: int | None, ts: float, frame: int) -> None:
-        """A SACK or NR-SACK from the receiver; `cum` is its cumulative TSN ack, unwrapped."""
+    def sack(self, c, cum: int | None, ts: float, frame: int) -> bool:
+        """A SACK or NR-SACK from the receiver; `cum` is its cumulative TSN ack, unwrapped.
+        Returns True when it opens a zero-window period."""
         self.sacks += 1
         gaps = len(c.gap_blocks)
         self.gap_blocks += gaps
@@ -58,9 +59,9 @@ class AckTracker:
         if c.type == 16:
             self.nr_sacks += 1
             self.nr_gap_blocks += len(c.nr_gap_blocks)
-        self.window(c.a_rwnd, ts, frame)
+        zero = self.window(c.a_rwnd, ts, frame)
         if cum is None:
-            return
+            return zero
         out = self.outstanding
         karn = self.karn
         while out and out[0][0] <= cum:
@@ -70,9 +71,11 @@ class AckTracker:
                 karn.discard(tsn)
                 continue
             self.rtt.add(ts - sent)
+        return zero
 
-    def window(self, a_rwnd: int, ts: float, frame: int) -> None:
-        """The receiver's advertised window (INIT/INIT ACK, SACK); zero-window periods are kept."""
+    def window(self, a_rwnd: int, ts: float, frame: int) -> bool:
+        """The receiver's advertised window (INIT/INIT ACK, SACK); zero-window periods are kept.
+        Returns True when this advertisement opens a zero-window period."""
         self.rwnd_last = a_rwnd
         if self.rwnd_min is None or a_rwnd < self.rwnd_min:
             self.rwnd_min = a_rwnd
@@ -81,8 +84,10 @@ class AckTracker:
         if a_rwnd == 0:
             if self.zero_since is None:
                 self.zero_since = (frame, ts)
+                return True
         elif self.zero_since is not None:
             self._close_zero(frame, ts)
+        return False
 
     def _close_zero(self, frame: int | None, ts: float | None) -> None:
         start_frame, start = self.zero_since
