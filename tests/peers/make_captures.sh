@@ -14,18 +14,9 @@
 # Only the processes this script starts are stopped, by PID; only the namespaces it made are deleted.
 set -euo pipefail
 
-if [[ $EUID -ne 0 ]]; then
-    echo "make_captures.sh: must run as root (network namespaces, raw sockets)" >&2
-    exit 1
-fi
-
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
-OUT=$(mkdir -p "${1:-$REPO/captures}" && cd "${1:-$REPO/captures}" && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+peers_setup make_captures.sh "${1:-}" ip dumpcap timeout stdbuf
 BIN=${USRSCTP_BIN:-/usr/lib/usrsctp}
-for tool in ip dumpcap timeout stdbuf; do
-    command -v "$tool" >/dev/null || { echo "make_captures.sh: $tool not found" >&2; exit 1; }
-done
 for prog in echo_server client tsctp; do
     [[ -x $BIN/$prog ]] || { echo "make_captures.sh: $BIN/$prog missing (apt-get install libusrsctp-examples)" >&2; exit 1; }
 done

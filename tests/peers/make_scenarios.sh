@@ -17,19 +17,10 @@
 # Only the processes this script starts are stopped (by PID); only what it made is deleted.
 set -euo pipefail
 
-if [[ $EUID -ne 0 ]]; then
-    echo "make_scenarios.sh: must run as root (network namespaces, raw sockets)" >&2
-    exit 1
-fi
-
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
-OUT=$(mkdir -p "${1:-$REPO/captures}" && cd "${1:-$REPO/captures}" && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+peers_setup make_scenarios.sh "${1:-}" ip dumpcap gcc python3
 shift || true
 ONLY=("$@")
-for tool in ip dumpcap gcc python3; do
-    command -v "$tool" >/dev/null || { echo "make_scenarios.sh: $tool not found" >&2; exit 1; }
-done
 
 ID=$$
 NS_S=scn-s-$ID; NS_C=scn-c-$ID; NS_D=scn-d-$ID
