@@ -28,3 +28,38 @@ def test_two_files_read_as_one_capture():
     assert both.totals.packets == first.totals.packets + second.totals.packets == 74 + 84
     assert len(both.associations) == len(first.associations) + len(second.associations)
     assert both.associations[-1]["last_frame"] == 74 + second.associations[-1]["last_frame"]
+
+
+def _analysis(path, snapshot_every=0, members=False):
+    from sctpscope.analysis.tracker import Analysis
+    from sctpscope.pipeline import decode_files
+
+    analysis = Analysis()
+    if members:
+        analysis.members = []
+    snaps = []
+    seen = 0
+    for n, frame in enumerate(decode_files([str(path)], []), 1):
+        analysis.add(frame)
+        if members:
+            # one entry per counted SCTP packet of the frame
+            assert len(analysis.members) == sum(1 for r in frame.sctp if r.packet.header_ok)
+            seen += len(analysis.members)
+            analysis.members.clear()
+        if snapshot_every and n % snapshot_every == 0:
+            snaps.append(analysis.snapshot())
+    last = analysis.snapshot()
+    analysis.finish()
+    return analysis, snaps, last, seen
+
+
+@pytest.mark.parametrize("path", all_captures(), ids=lambda p: p.name)
+def test_snapshots_leave_the_analysis_unchanged(path):
+    """Live views and progressive indexing take snapshots while packets keep coming: taking them changes
+    nothing, and a snapshot after the last packet is the final report."""
+    plain, _, _, _ = _analysis(path)
+    watched, snaps, last, seen = _analysis(path, snapshot_every=3, members=True)
+    final = plain.association_dicts()
+    assert watched.association_dicts() == final
+    assert last == final
+    assert seen == plain.totals.sctp_packets

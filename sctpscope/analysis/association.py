@@ -461,6 +461,16 @@ class Association:
         self.anomaly(other.first_frame, "init_collision",
                      "both endpoints sent INIT; the INIT ACKs joined them into this association")
 
+    def snapshot_dict(self) -> dict:
+        """The contract dict as if the capture ended now; the association goes on unchanged (live views,
+        progressive indexing)."""
+        events, anomalies, count = [dict(e) for e in self.events], list(self.anomalies), self.anomaly_count
+        try:
+            self.finish()
+            return self.as_dict()
+        finally:
+            self.events, self.anomalies, self.anomaly_count = events, anomalies, count
+
     def as_dict(self) -> dict:
         streams = []
         for side in (INITIATOR, RESPONDER):

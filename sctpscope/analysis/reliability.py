@@ -97,10 +97,13 @@ class AckTracker:
         self.zero_since = None
 
     def as_dict(self) -> dict:
-        if self.zero_since is not None:
-            self._close_zero(None, None)
+        """Non-destructive: a zero-window period still open is listed as open (no end, no duration)."""
+        periods = self.zero_periods
+        if self.zero_since is not None and len(periods) < MAX_ZERO_WINDOW_PERIODS:
+            start_frame, start = self.zero_since
+            periods = [*periods, {"first_frame": start_frame, "end_frame": None, "start": start, "duration": None}]
         return {"sacks": self.sacks, "nr_sacks": self.nr_sacks, "gap_blocks": self.gap_blocks,
                 "max_gap_blocks_per_sack": self.max_gap_blocks, "nr_gap_blocks": self.nr_gap_blocks,
                 "duplicate_tsns_reported": self.dup_tsns, "tsns_acked": self.acked, "ack_rtt": self.rtt.as_dict(),
                 "a_rwnd": {"min": self.rwnd_min, "max": self.rwnd_max, "last": self.rwnd_last},
-                "zero_window_periods": self.zero_periods}
+                "zero_window_periods": list(periods)}

@@ -32,6 +32,9 @@ class Analysis:
         self.waiting: dict[tuple[int, int], tuple[Association, int]] = {}
         self.unassociated_packets = 0
         self.unassociated_chunks: Counter = Counter()
+        #: when a list: every association a packet is accounted to is appended (None for out-of-the-blue
+        #: packets), in packet order; the TUI's frame index reads and clears it after each `add`
+        self.members: list[Association | None] | None = None
 
     def add(self, frame: DecodedFrame) -> None:
         t = self.totals
@@ -59,6 +62,8 @@ class Analysis:
                     hit = self.index.get((pkt.src_port, pkt.dst_port, pkt.vtag))
                     if hit is not None:
                         hit[0].packet(rec, hit[1], t.chunk_types)
+                        if self.members is not None:
+                            self.members.append(hit[0])
                         continue
             self.packet(rec)
 
@@ -83,6 +88,8 @@ class Analysis:
             if hit is None:
                 hit = self._learn(rec)
         if hit is None:
+            if self.members is not None:
+                self.members.append(None)
             self.unassociated_packets += 1
             types = self.totals.chunk_types
             for c in chunks:
@@ -91,6 +98,8 @@ class Analysis:
             return
         assoc, side = hit
         assoc.packet(rec, side, self.totals.chunk_types)
+        if self.members is not None:
+            self.members.append(assoc)
 
     def _new(self, rec: SctpRecord, initiator: Endpoint, responder: Endpoint) -> Association:
         a = Association(len(self.associations) + 1, rec.frame, rec.ts, initiator, responder, self.path_max_retrans)
@@ -197,6 +206,14 @@ class Analysis:
 
     def association_dicts(self) -> list[dict]:
         return [a.as_dict() for a in self.associations]
+
+    def snapshot(self) -> list[dict]:
+        """The association dicts as if the capture ended now, while the analysis goes on (live capture,
+        progressive indexing). Associations are numbered in order of first frame, as `finish` does."""
+        self.associations.sort(key=lambda a: (a.first_frame, a.id))
+        for i, a in enumerate(self.associations, 1):
+            a.id = i
+        return [a.snapshot_dict() for a in self.associations]
 
     def unassociated(self) -> dict:
         return {"packets": self.unassociated_packets,
