@@ -193,3 +193,134 @@ def event_extra(ev: dict) -> str:
     """The fields of an event beyond ts, frame, type and endpoint, as `key=value`."""
     skip = {"ts", "frame", "type", "endpoint"}
     return "  ".join(f"{k}={safe(v)}" for k, v in ev.items() if k not in skip)
+
+
+# -- the timeline ladder -------------------------------------------------------------------------------------
+FAMILY_STYLES = {"data": "cyan", "sack": "blue", "handshake": "green", "heartbeat": "magenta",
+                 "shutdown": "yellow", "abort": "bold red", "error": "red", "forward": "bright_magenta",
+                 "reconfig": "bright_magenta", "asconf": "bright_magenta", "other": "white"}
+LADDER_LEFT = 19            # frame (7), space, time (10), space
+
+
+def ladder_step(step, t0: float, width: int) -> Text:
+    """One chunk as an arrow between the two lanes: initiator on the left, responder on the right."""
+    out = Text(f"{step.frame:>7} {step.ts - t0:10.6f} ", style="dim")
+    lane = max(12, width - LADDER_LEFT)
+    inner = lane - 2
+    style = FAMILY_STYLES.get(step.family, "")
+    label = safe(step.label)
+    if step.retransmission:
+        label = "⟲ " + label
+        style = "bold red"
+    if step.packet_problem:
+        label = f"⚠ {label} [{safe(step.packet_problem)}]"
+    body = f"─ {label} " if step.side == 0 else f" {label} ─"
+    if len(body) > inner - 1:
+        body = body[:inner - 2] + "…"
+    fill = "─" * max(0, inner - 1 - len(body))
+    out.append("│", style="bold")
+    if step.side == 0:
+        out.append(body + fill, style=style)
+        out.append("▶", style="bold " + style)
+    else:
+        out.append("◀", style="bold " + style)
+        out.append(fill + body, style=style)
+    out.append("│", style="bold")
+    return out
+
+
+def ladder_run(run, collapsed: bool, width: int) -> Text:
+    """A run of DATA/SACK steps folded into one line (or its header when unfolded)."""
+    mark = "▸" if collapsed else "▾"
+    parts = []
+    for side, arrow in ((0, "I→R"), (1, "R→I")):
+        d, s = run.data[side], run.sacks[side]
+        bits = []
+        if d:
+            rng = run.tsn_ranges[side]
+            bits.append(f"{d} DATA TSN {rng[0]}…{rng[1]}" if rng else f"{d} DATA")
+        if s:
+            bits.append(f"{s} SACK")
+        if bits:
+            parts.append(f"{arrow} " + ", ".join(bits))
+    out = Text(" " * LADDER_LEFT)
+    out.append(f"{mark} {run.length} DATA/SACK chunks: " + "; ".join(parts), style="italic")
+    if run.retransmissions:
+        out.append(f"  ⟲ {run.retransmissions} retransmission(s)", style="bold red")
+    out.append("   (enter: " + ("unfold" if collapsed else "fold") + ")", style="dim")
+    return out
+
+
+def ladder_header(a: dict, width: int) -> Text:
+    """The two lanes' names above the ladder."""
+    left = f"{'frame':>7} {'time s':>10} initiator {endpoint(a['initiator'])}"
+    right = f"responder {endpoint(a['responder'])}"
+    gap = max(1, width - len(left) - len(right))
+    return Text(left + " " * gap + right, style="bold")
+
+
+# -- a stream's ordering view ---------------------------------------------------------------------------------
+ORDER_HEADER = f"{'#':>5} {'SSN':>6} {'TSN range':<21} {'frames':<11} {'time s':>10} {'bytes':>7} {'chk':>3} " \
+               f"{'flags':<5} {'PPID':<10} marks"
+
+
+def order_row(m, t0: float) -> Text:
+    """One message of the ordering view: arrival index, SSN, TSNs, frames, time, size, flags, marks."""
+    tsn = f"{m.tsn_first}" if m.tsn_first == m.tsn_last else f"{m.tsn_first}–{m.tsn_last}"
+    frames = f"{m.frame_first}" if m.frame_first == m.frame_last else f"{m.frame_first}–{m.frame_last}"
+    flags = ("U" if m.unordered else "") + ("F" if m.chunks > 1 else "") + ("R" if m.retransmitted else "")
+    name = ppid_name(m.ppid) if m.ppid is not None else None
+    ppid = safe(name or ("-" if m.ppid is None else m.ppid))
+    ssn = "U" if m.unordered else str(m.seq)
+    out = Text(f"{m.arrival:>5} {ssn:>6} {tsn:<21} {frames:<11} {m.ts - t0:10.6f} {m.bytes:>7} {m.chunks:>3} "
+               f"{flags:<5} {ppid[:10]:<10} ")
+    if m.missing_before:
+        lo, hi = m.missing_before
+        out.append(f"GAP: SSN {lo}{'' if lo == hi else '–' + str(hi)} missing ", style="bold red")
+    if m.late:
+        out.append("LATE: out of order ", style="bold yellow")
+    if not m.unordered:
+        if m.delivered is None:
+            out.append(f"HOL: stuck, SSN {m.blocked_by} never came", style="bold magenta")
+        elif m.delivered > m.ts:
+            out.append(f"HOL: waited {(m.delivered - m.ts) * 1e3:.3f} ms for SSN {m.blocked_by}", style="magenta")
+    if m.retransmitted:
+        out.append(" ⟲ retransmitted", style="red")
+    return out
+
+
+def order_summary(direction: str, sid: int, so) -> Text:
+    """The line above a stream's ordering view."""
+    out = Text(f"stream {sid} {DIRECTION_ARROWS.get(direction, direction)}: {len(so.messages)} messages in "
+               f"arrival order; ", style="bold")
+    out.append(f"{so.gaps} gap(s)", style="bold red" if so.gaps else "")
+    out.append(", ")
+    out.append(f"{so.late} late", style="bold yellow" if so.late else "")
+    out.append(", ")
+    out.append(f"{so.blocked} head-of-line blocked", style="bold magenta" if so.blocked else "")
+    out.append(f", {so.retransmissions} retransmitted chunk(s)")
+    if so.incomplete:
+        out.append(f", {so.incomplete} incomplete at the end", style="yellow")
+    out.append("   flags: U unordered, F fragmented, R retransmitted", style="dim")
+    return out
+
+
+# -- the ending flow -------------------------------------------------------------------------------------------
+def outstanding_text(tsns) -> str:
+    if not tsns:
+        return "none"
+    if len(tsns) == 1:
+        return f"1 TSN ({tsns[0]})"
+    return f"{len(tsns)} TSNs ({tsns[0]}…{tsns[-1]})"
+
+
+def beyond_negotiated(a: dict) -> list[str]:
+    """Streams that carried DATA beyond what the INIT negotiation allows, as warning lines."""
+    n = a.get("negotiated") or {}
+    out = []
+    for s in a["streams"]:
+        if s.get("beyond_negotiated"):
+            limit = n.get(f"{s['direction']}_streams")
+            out.append(f"⚠ DATA on stream {s['sid']} {DIRECTION_ARROWS.get(s['direction'], '?')}, beyond the "
+                       f"{q(limit)} streams negotiated that way")
+    return out

@@ -1,90 +1,128 @@
-"""The home screen: capture totals and one sortable, filterable row per association."""
+"""The home screen: capture totals, indexing progress, and one sortable, filterable row per association."""
 
 from __future__ import annotations
+
+import os
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, LoadingIndicator, Static
+from textual.widgets import Footer, Input, ProgressBar, Static
 
-from sctpscope.tui.format import COLUMNS, association_row, safe
+from sctpscope.analysis.indexer import KEY, Progress
+from sctpscope.tui.format import association_row, safe
+from sctpscope.tui.widgets.assoctable import AssociationTable
 
 
 class AssociationsScreen(Screen):
-    """Shows a loading indicator until the app hands it the analysis (`show_result`) or an error."""
+    """Fills in as the app's indexer reports progress (`apply_progress`), or shows one error line."""
 
     BINDINGS = [
+        Binding("enter", "open", "Open"),
         Binding("slash", "filter", "Filter"),
-        Binding("s", "sort", "Sort column"),
+        Binding("s", "sort", "Sort (← → column)"),
         Binding("escape", "leave_filter", "Clear filter", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.associations: list[dict] = []
-        self.rows: list[tuple[list[Text], tuple, str, dict]] = []   # cells, sort keys, search text, assoc
+        self.rows: dict[int, tuple[list[Text], tuple, str, dict]] = {}  # key -> cells, sort keys, text, assoc
         self.sort_column: int = 0
         self.sort_reverse = False
+        self.t0: float | None = None
+        self.done = False
 
     def compose(self) -> ComposeResult:
         yield Static(Text("reading the capture…"), id="totals", markup=False)
-        yield LoadingIndicator(id="loading")
+        yield ProgressBar(id="progress", show_eta=False)
         yield Static("", id="error", markup=False)
         yield Input(placeholder="filter: / to type, escape to clear", id="filter")
-        yield DataTable(id="associations", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="associations-header", markup=False)
+        yield AssociationTable(id="associations")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#associations", DataTable)
-        for i, name in enumerate(COLUMNS):
-            table.add_column(name, key=str(i))
+        table = self.query_one("#associations", AssociationTable)
         self.query_one("#error").display = False
+        self.query_one("#associations-header").display = False
         self.query_one("#filter").display = False
         table.display = False
+        self.app.start()
+
+    @property
+    def associations(self) -> list[dict]:
+        return [r[3] for r in self.rows.values()]
 
     # -- what the app hands over -------------------------------------------------------------------------
-    def show_result(self, result) -> None:
-        """Fill the header and the list from an analysis Result."""
-        t0 = next((i.first_ts for i in result.infos if i.first_ts is not None), 0.0)
-        self.associations = result.associations
-        self.rows = []
-        for a in result.associations:
+    def apply_progress(self, p: Progress) -> None:
+        """New and changed associations into the list; the totals line and the progress bar."""
+        infos = getattr(self.app.indexer, "infos", [])
+        if self.t0 is None:
+            self.t0 = next((i.first_ts for i in infos if i.first_ts is not None), None)
+        t0 = self.t0 or 0.0
+        for a in p.changed:
             cells, keys = association_row(a, t0)
-            self.rows.append((cells, keys, " ".join(c.plain for c in cells).lower(), a))
-        t = result.totals
-        names = ", ".join(safe(i.path) for i in result.infos)
-        self.query_one("#totals", Static).update(Text(
-            f"{names}: {t.packets} packets, {t.sctp_packets} SCTP packets, {len(result.associations)} "
-            f"associations, {t.bad_checksums} bad checksums, {t.malformed} malformed"))
-        self.query_one("#loading").display = False
-        self.query_one("#filter").display = True
-        table = self.query_one("#associations", DataTable)
-        table.display = True
-        self.refresh_rows()
-        table.focus()
+            self.rows[a[KEY]] = (cells, keys, " ".join(c.plain for c in cells).lower(), a)
+        if p.done:
+            present = {a[KEY] for a in p.changed}
+            for k in [k for k in self.rows if k not in present]:
+                del self.rows[k]              # folded into another (INIT collision)
+        self._totals(p, infos)
+        bar = self.query_one("#progress", ProgressBar)
+        if p.done:
+            bar.display = False
+        elif p.fraction is not None:
+            bar.update(total=100, progress=round(p.fraction * 100, 1))
+        if p.changed or p.done:
+            self.refresh_rows()
+        table = self.query_one("#associations", AssociationTable)
+        if table.row_count() and not table.display:
+            table.display = True
+            self.query_one("#associations-header").display = True
+            self.query_one("#filter").display = True
+            table.focus()
+        self.done = p.done
+        if p.done and not self.rows:
+            self.query_one("#totals", Static).update(Text(self._totals_text(p, infos) + " — no SCTP association"))
+
+    def _totals_text(self, p: Progress, infos) -> str:
+        t = p.totals
+        names = ", ".join(safe(os.path.basename(i.path)) for i in infos) or "?"
+        s = (f"{names}: {t.get('packets', 0)} packets, {t.get('sctp_packets', 0)} SCTP packets, {p.associations} "
+             f"associations, {t.get('bad_checksums', 0)} bad checksums, {t.get('malformed', 0)} malformed, "
+             f"{t.get('problems', 0)} decode problems")
+        if not p.done:
+            s += " — indexing" + (f" {p.fraction * 100:.0f}%" if p.fraction is not None else "…")
+        return s
+
+    def _totals(self, p: Progress, infos) -> None:
+        self.query_one("#totals", Static).update(Text(self._totals_text(p, infos)))
 
     def show_error(self, message: str) -> None:
         """One clear line instead of the list."""
-        self.query_one("#loading").display = False
+        self.query_one("#progress").display = False
         self.query_one("#totals", Static).update(Text("cannot open the capture"))
         err = self.query_one("#error", Static)
         err.update(Text(safe(message), style="bold red"))
         err.display = True
+        self.query_one("#associations").display = False
+        self.query_one("#associations-header").display = False
+        self.query_one("#filter").display = False
 
     # -- the list --------------------------------------------------------------------------------------------
     def visible_rows(self) -> list[tuple[list[Text], tuple, str, dict]]:
         needle = self.query_one("#filter", Input).value.strip().lower()
-        rows = [r for r in self.rows if needle in r[2]] if needle else list(self.rows)
+        rows = [r for r in self.rows.values() if needle in r[2]] if needle else list(self.rows.values())
         rows.sort(key=lambda r: r[1][self.sort_column], reverse=self.sort_reverse)
         return rows
 
     def refresh_rows(self) -> None:
-        table = self.query_one("#associations", DataTable)
-        table.clear()
-        for cells, _, _, a in self.visible_rows():
-            table.add_row(*cells, key=str(a["id"]))
+        table = self.query_one("#associations", AssociationTable)
+        table.sort_column, table.sort_reverse = self.sort_column, self.sort_reverse
+        table.set_rows([(r[3][KEY], r[0]) for r in self.visible_rows()])
+        self.query_one("#associations-header", Static).update(table.header())
 
     def sort_by(self, column: int) -> None:
         """Sort by `column`; the same column again reverses the order."""
@@ -92,23 +130,40 @@ class AssociationsScreen(Screen):
             self.sort_reverse = not self.sort_reverse
         else:
             self.sort_column, self.sort_reverse = column, False
+        table = self.query_one("#associations", AssociationTable)
+        table.column = column
         self.refresh_rows()
 
     def action_sort(self) -> None:
-        self.sort_by(self.query_one("#associations", DataTable).cursor_column)
+        self.sort_by(self.query_one("#associations", AssociationTable).column)
 
     def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
 
     def action_leave_filter(self) -> None:
         box = self.query_one("#filter", Input)
         if box.value:
             box.value = ""
-        self.query_one("#associations", DataTable).focus()
+        self.query_one("#associations", AssociationTable).focus()
 
-    @on(DataTable.HeaderSelected)
-    def header_selected(self, event: DataTable.HeaderSelected) -> None:
-        self.sort_by(event.column_index)
+    def action_open(self) -> None:
+        table = self.query_one("#associations", AssociationTable)
+        if table.row_count():
+            self.open_key(table.keys[table.cursor])
+
+    def on_association_table_sort_requested(self, event: AssociationTable.SortRequested) -> None:
+        if event.column >= 0:
+            self.sort_by(event.column)
+        else:
+            self.query_one("#associations-header", Static).update(event.table.header())
+
+    def on_click(self, event) -> None:
+        """A click on the header line sorts by the column under the pointer."""
+        header = self.query_one("#associations-header", Static)
+        if event.widget is header:
+            self.sort_by(self.query_one("#associations", AssociationTable).column_at(event.x))
 
     @on(Input.Changed, "#filter")
     def filter_changed(self) -> None:
@@ -116,12 +171,16 @@ class AssociationsScreen(Screen):
 
     @on(Input.Submitted, "#filter")
     def filter_submitted(self) -> None:
-        self.query_one("#associations", DataTable).focus()
+        self.query_one("#associations", AssociationTable).focus()
 
-    @on(DataTable.RowSelected, "#associations")
-    def row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(AssociationTable.Selected, "#associations")
+    def row_selected(self, event: AssociationTable.Selected) -> None:
+        table = self.query_one("#associations", AssociationTable)
+        self.open_key(table.keys[event.index])
+
+    def open_key(self, key: int) -> None:
         from sctpscope.tui.screens.association import AssociationScreen
 
-        ident = int(event.row_key.value)
-        a = next(x for x in self.associations if x["id"] == ident)
-        self.app.push_screen(AssociationScreen(a))
+        row = self.rows.get(key)
+        if row is not None:
+            self.app.push_screen(AssociationScreen(row[3]))
