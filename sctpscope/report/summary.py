@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sctpscope.text import escape_text
+from sctpscope.report.stats import chunk_line, path_lines, summary_lines
 
 
 def _ep(ep: dict) -> str:
@@ -39,6 +40,8 @@ def render_association(a: dict) -> list[str]:
         lines.append("    negotiated streams: unknown (no handshake in the capture)")
     r = a["retransmissions"]
     lines.append(f"    retransmissions: initiator {r['initiator']}, responder {r['responder']}")
+    lines.append("    " + chunk_line(a))
+    lines.extend("    " + x for x in path_lines(a))
     if a["streams"]:
         lines.append("    direction  sid  msgs  chunks    bytes  ord unord frag  ssn range      gaps ooo  ppids")
         for s in a["streams"]:
@@ -83,6 +86,7 @@ def render_summary(doc: dict) -> str:
     u = doc["unassociated"]
     if u["packets"]:
         lines.append(f"unassociated (out of the blue): {u['packets']} packets")
+    lines.extend(summary_lines(doc))
     for srv in doc.get("servers", []):
         addrs = ", ".join(escape_text(x) for x in srv["addresses"])
         lines.append(f"server {addrs} port {srv['port']}: {len(srv['associations'])} associations from "
