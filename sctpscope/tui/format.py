@@ -77,6 +77,17 @@ def anomaly_count(a: dict) -> int:
     return a.get("anomaly_count", len(a["anomalies"]))
 
 
+def filter_error_text(exc) -> Text:
+    """A FilterError as the filter bar shows it: the reason, the expression and a caret line under the fault
+    (sctpscope.filter.FilterError.caret_lines: terminal-safe)."""
+    shown, marks = exc.caret_lines()
+    out = Text()
+    out.append(f"filter: {safe(exc.reason)}\n", style="bold red")
+    out.append(f"  {shown}\n")
+    out.append(f"  {marks}", style="bold red")
+    return out
+
+
 # -- the associations list ---------------------------------------------------------------------------------
 # i/r: initiator→responder / responder→initiator; start in seconds after the capture's first frame
 COLUMNS = ("id", "initiator ⇄ responder", "state", "start s", "dur s", "pkts", "msgs i/r", "streams i/r",
@@ -323,4 +334,72 @@ def beyond_negotiated(a: dict) -> list[str]:
             limit = n.get(f"{s['direction']}_streams")
             out.append(f"⚠ DATA on stream {s['sid']} {DIRECTION_ARROWS.get(s['direction'], '?')}, beyond the "
                        f"{q(limit)} streams negotiated that way")
+    return out
+
+
+# -- follow: an association's user messages --------------------------------------------------------------------
+FOLLOW_HEADER = f"{'#':>5} {'time s':>10} {'dir':<3} {'sid':>4} {'SSN/MID':>9} {'PPID':<14} {'bytes':>7} " \
+                f"{'frames':<13} {'lat ms':>8}  upper layer / preview"
+
+
+def _ppid_text(m) -> str:
+    if m.ppid is None:
+        return "-"
+    name = m.ppid_name
+    return safe(f"{m.ppid} {name}" if name else str(m.ppid))
+
+
+def _frames_text(frames) -> str:
+    if len(frames) == 1:
+        return str(frames[0])
+    return f"{frames[0]}–{frames[-1]} ({len(frames)})" if len(frames) > 2 else f"{frames[0]},{frames[1]}"
+
+
+def follow_row(m, index: int, t0: float, upper: str | None) -> Text:
+    """One reassembled message (analysis.follow.Message) in one line; `upper` its one-line upper-layer summary."""
+    from sctpscope.analysis.follow import preview
+
+    seq = ("MID " + str(m.mid)) if m.idata else ("U " + str(m.ssn) if m.unordered else str(m.ssn))
+    lat = f"{m.latency * 1e3:8.3f}" if m.fragments > 1 else f"{'-':>8}"
+    out = Text(f"{index:>5} {m.last_ts - t0:10.6f} {'I→R' if m.direction == 0 else 'R→I'} {m.sid:>4} {seq:>9} "
+               f"{_ppid_text(m)[:14]:<14} {m.size:>7} {_frames_text(m.frames):<13} {lat}  ")
+    if not m.complete:
+        out.append("INCOMPLETE ", style="bold yellow")
+    if upper:
+        out.append(safe(upper), style="cyan")
+        out.append("  ")
+    out.append(preview(m.data, 48), style="dim")
+    return out
+
+
+def follow_detail(m, index: int, t0: float, upper: str | None, width: int = 100) -> Text:
+    """The selected message: every field, its upper-layer summary and a longer escaped preview."""
+    from sctpscope.analysis.follow import looks_like_text
+    from sctpscope.text import escape_bytes
+
+    d = "initiator → responder" if m.direction == 0 else "responder → initiator"
+    seq = f"MID {m.mid}" if m.idata else f"SSN {m.ssn}"
+    out = Text()
+    out.append(f"message #{index}: {d}, stream {m.sid}, {seq}{' unordered' if m.unordered else ''}, PPID "
+               f"{_ppid_text(m)}, {m.size} bytes in {m.fragments} chunk(s) "
+               f"({'DATA' if not m.idata else 'I-DATA'}, first TSN {m.tsn})", style="bold")
+    if not m.complete:
+        out.append("  INCOMPLETE: fragments missing at the end of the capture", style="bold yellow")
+    frames = ", ".join(map(str, m.frames[:20])) + (f", … ({len(m.frames)} frames)" if len(m.frames) > 20 else "")
+    out.append(f"\nframes {frames}; first fragment at {m.first_ts - t0:.6f} s, last at {m.last_ts - t0:.6f} s, "
+               f"latency {m.latency * 1e3:.3f} ms")
+    if upper:
+        out.append("\n" + safe(upper), style="cyan")
+    data = m.data
+    if not data:
+        return out
+    shown = data[:4 * max(16, (width - 8) // 4)] if looks_like_text(data) else data[:64]
+    if looks_like_text(data):
+        out.append("\n\"" + escape_bytes(shown) + ("…" if len(shown) < m.size else "") + "\"")
+    else:
+        for k in range(0, len(shown), 16):
+            chunk = shown[k:k + 16]
+            out.append(f"\n{k:04x}  {chunk.hex(' '):<47}  " + "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk))
+        if len(shown) < m.size:
+            out.append(f"\n… {m.size - len(shown)} more bytes", style="dim")
     return out

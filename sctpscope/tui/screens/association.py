@@ -1,8 +1,9 @@
-"""One association in tabs: Overview, Timeline, Streams, Ending, Events, Anomalies.
+"""One association in tabs: Overview, Timeline, Streams, Ending, Events, Anomalies, Follow, Graphs.
 
 The association dict (the report's) fills Overview, the stream table, Events and Anomalies at once; a
-thread worker decodes the association's packets again (analysis.indexer.packets_of) for the Timeline, the
-streams' ordering views and the ending flow, which appear when it is done.
+thread worker decodes the association's packets again (as analysis.indexer.packets_of) for the Timeline, the
+streams' ordering views, the ending flow, the reassembled messages (analysis.follow) and the graphs'
+series (analysis.series), which appear when it is done.
 """
 
 from __future__ import annotations
@@ -17,16 +18,23 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from sctpscope.analysis import ordering, timeline
-from sctpscope.analysis.indexer import KEY, packets_of, unpack_entry
+import os
+
+from sctpscope.analysis import ordering, series, timeline
+from sctpscope.analysis.follow import Follower
+from sctpscope.analysis.indexer import KEY, unpack_entry
 from sctpscope.tui.format import (DIRECTION_ARROWS, I2R, ORDER_HEADER, STREAM_COLUMNS, beyond_negotiated,
-                                  endpoint, endpoint_lines, ending_lines, event_extra, ladder_header,
-                                  order_summary, outstanding_text, safe, stream_row)
+                                  FOLLOW_HEADER, endpoint, endpoint_lines, ending_lines, event_extra,
+                                  follow_detail, ladder_header, order_summary, outstanding_text, safe,
+                                  stream_row)
+from sctpscope.tui.widgets.follow import FollowView
+from sctpscope.tui.widgets.graph import Graph
 from sctpscope.tui.widgets.ladder import Ladder
 from sctpscope.tui.widgets.negotiation import Negotiation
 from sctpscope.tui.widgets.ordering import OrderingView
 
-TABS = ("overview", "timeline", "streams", "ending", "events", "anomalies")
+TABS = ("overview", "timeline", "streams", "ending", "events", "anomalies", "follow", "graphs")
+FOLLOW_KEEP = 512           # bytes kept per message for the Follow tab (summaries read 256, previews less)
 SIDES = ("initiator", "responder")
 
 
@@ -36,15 +44,28 @@ class AssociationScreen(Screen):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")] + [
         Binding(str(k), f"tab('{name}')", name.capitalize(), show=False) for k, name in enumerate(TABS, 1)] + [
         Binding("t", "show_in_timeline", "In timeline", show=False),
+        Binding("x", "export", "Export pcapng"),
     ]
 
     class Loaded(Message):
         """The packets were decoded again: handled as `on_association_screen_loaded`."""
 
-        def __init__(self, tl: timeline.Timeline, frames: list[int]) -> None:
+        def __init__(self, tl: timeline.Timeline, frames: list[int], sr: series.Series | None = None,
+                     messages: list | None = None, unfollowed: int = 0) -> None:
             super().__init__()
             self.timeline = tl
             self.frames = frames
+            self.series = sr
+            self.messages = messages or []
+            self.unfollowed = unfollowed
+
+    class Saved(Message):
+        """The save worker wrote a file (or failed): handled as `on_association_screen_saved`."""
+
+        def __init__(self, text: str, error: bool = False) -> None:
+            super().__init__()
+            self.text = text
+            self.error = error
 
     def __init__(self, association: dict) -> None:
         super().__init__()
@@ -54,6 +75,8 @@ class AssociationScreen(Screen):
         self.orders: dict[tuple[int, int], ordering.StreamOrder] = {}
         self.stream_shown: tuple[int, int] | None = None
         self.flow_steps: list[int] = []
+        self.series: series.Series | None = None
+        self.last_saved: str | None = None
 
     def compose(self) -> ComposeResult:
         a = self.association
@@ -97,6 +120,13 @@ class AssociationScreen(Screen):
                 yield DataTable(id="events-table", cursor_type="row")
             with TabPane("6 Anomalies", id="anomalies"):
                 yield DataTable(id="anomalies-table", cursor_type="row")
+            with TabPane("7 Follow", id="follow"):
+                yield Static(Text("decoding the packets…", style="italic"), id="follow-status", markup=False)
+                yield Static(Text(FOLLOW_HEADER, style="bold"), id="follow-header", markup=False)
+                yield FollowView(id="follow-list")
+                yield Static("", id="follow-detail", markup=False)
+            with TabPane("8 Graphs", id="graphs"):
+                yield Graph(id="graph")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -144,9 +174,38 @@ class AssociationScreen(Screen):
         if ix is None:
             return
         entries = ix.frames_of(self.association[KEY])
-        tl = timeline.build(packets_of(entries, ix.store, ix.decoder(), lambda: worker.is_cancelled))
+        sb = series.Builder()
+        follower = Follower.for_association(self.association, keep_bytes=FOLLOW_KEEP)
+        messages: list = []
+        unfollowed = [0]
+
+        def packets():
+            """As analysis.indexer.packets_of, feeding the series and the follower (which needs the bytes)."""
+            decoder, store = ix.decoder(), ix.store
+            for e in entries:
+                if worker.is_cancelled:
+                    return
+                number, index, side = unpack_entry(e)
+                try:
+                    raw = store.read(number)
+                except (KeyError, OSError, ValueError):
+                    item = (number, 0.0, side, None, index)
+                else:
+                    frame = decoder.decode(number, raw.ts, raw.linktype, raw.data, raw.orig_len)
+                    recs = [r for r in frame.sctp if r.packet.header_ok]
+                    rec = recs[index] if index < len(recs) else None
+                    item = (number, raw.ts, side, rec, index)
+                    if rec is not None and rec.offset >= 0:
+                        messages.extend(follower.packet(rec, raw.data[rec.offset:rec.offset + rec.packet.length]))
+                    else:
+                        unfollowed[0] += 1
+                sb.add(item)
+                yield item
+        tl = timeline.build(packets())
+        messages.extend(follower.finish())
         if not worker.is_cancelled:
-            self.post_message(self.Loaded(tl, [unpack_entry(e)[0] for e in entries]))
+            self.post_message(self.Loaded(tl, [unpack_entry(e)[0] for e in entries], sb.series, messages,
+                                          unfollowed[0]))
 
     def on_association_screen_loaded(self, message: Loaded) -> None:
         tl = self.timeline = message.timeline
@@ -160,6 +219,10 @@ class AssociationScreen(Screen):
         self.query_one("#ladder-head", Static).update(ladder_header(a, self.size.width - 2))
         self.query_one("#ladder", Ladder).show(tl, a["start"])
         self._fill_ending(tl)
+        self._fill_follow(message.messages, message.unfollowed)
+        if message.series is not None:
+            self.series = message.series
+            self.query_one("#graph", Graph).show(message.series, a["start"])
         table = self.query_one("#streams-table", DataTable)
         if table.row_count and self.stream_shown is None:
             self._show_stream(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
@@ -191,6 +254,122 @@ class AssociationScreen(Screen):
                           Text(safe(st.label), style="bold red" if st.type == 6 else ""), key=f"f{k}")
             prev = st.ts
         table.display = True
+
+    # -- follow -------------------------------------------------------------------------------------------
+    def _fill_follow(self, messages: list, unfollowed: int) -> None:
+        view = self.query_one("#follow-list", FollowView)
+        view.show(messages, self.association["start"])
+        if unfollowed:
+            self.notify(f"follow: {unfollowed} packet(s) not read (reassembled from IP fragments)",
+                        severity="warning")
+
+    @on(FollowView.Changed, "#follow-list")
+    def follow_changed(self, event: FollowView.Changed) -> None:
+        view = event.view
+        n = len(view.shown)
+        if view.stream is None:
+            what = f"every stream ({len(view.streams)}): {n} messages in arrival order"
+        else:
+            d, sid = view.stream
+            what = f"stream {sid} {'I→R' if d == 0 else 'R→I'}: {n} messages in arrival order"
+        incomplete = sum(1 for i in view.shown if not view.messages[i].complete)
+        line = Text(f"following {what}", style="bold")
+        if incomplete:
+            line.append(f", {incomplete} incomplete", style="yellow")
+        line.append("   s/S: next/previous stream · a: all · enter: packet · w: save message · W: save these",
+                    style="dim")
+        self.query_one("#follow-status", Static).update(line)
+        cur = view.current()
+        detail = self.query_one("#follow-detail", Static)
+        if cur is None:
+            detail.update(Text("no user message" if not view.messages else ""))
+        else:
+            k, m = cur
+            detail.update(follow_detail(m, k, self.association["start"], view.upper(k - 1), self.size.width))
+
+    @on(FollowView.Selected, "#follow-list")
+    def follow_selected(self, event: FollowView.Selected) -> None:
+        cur = event.view.current()
+        if cur is not None:
+            m = cur[1]
+            step = next((s for s in (self.timeline.steps if self.timeline else ())
+                         if s.frame == m.frames[0] and s.tsn == m.tsn), None)
+            self.open_packet(m.frames[0], ("chunk", step.record, step.index) if step else None)
+
+    @on(FollowView.SaveRequested, "#follow-list")
+    def follow_save(self, event: FollowView.SaveRequested) -> None:
+        from sctpscope.tui.dialogs.prompt import PromptScreen
+
+        view = event.view
+        cur = view.current()
+        if cur is None:
+            return
+        k, m = cur
+        a = self.association
+        if event.what == "message":
+            wanted = [m]
+            default = f"assoc{a['id']}-msg{k}.bin"
+            question = f"Save message #{k} ({m.size} bytes) to the file:"
+        else:
+            wanted = [view.messages[i] for i in view.shown]
+            if view.stream is None:
+                default = f"assoc{a['id']}-all.bin"
+                question = f"Save the {len(wanted)} messages of every stream, one after the other, to the file:"
+            else:
+                d, sid = view.stream
+                default = f"assoc{a['id']}-{'ir' if d == 0 else 'ri'}-sid{sid}.bin"
+                question = f"Save the {len(wanted)} messages of stream {sid}, one after the other, to the file:"
+        keys = [(x.direction, x.sid, x.tsn, x.complete) for x in wanted]
+        self.app.push_screen(PromptScreen(question, default),
+                             lambda path: self.save_messages(keys, os.path.expanduser(path)) if path else None)
+
+    @work(thread=True, exit_on_error=False, group="save")
+    def save_messages(self, keys: list[tuple], path: str) -> None:
+        """Reassemble again keeping every byte and write the chosen messages' payloads, in order, to `path`."""
+        ix = self.app.indexer
+        want = {k: n for n, k in enumerate(keys)}
+        follower = Follower.for_association(self.association, keep_bytes=None,
+                                            streams={k[1] for k in keys})
+        found: dict[int, bytes] = {}
+        decoder = ix.decoder()
+
+        def take(ms) -> None:
+            for m in ms:
+                n = want.get((m.direction, m.sid, m.tsn, m.complete))
+                if n is not None:
+                    found[n] = m.data
+        for e in ix.frames_of(self.association[KEY]):
+            number, index, _side = unpack_entry(e)
+            try:
+                raw = ix.store.read(number)
+            except (KeyError, OSError, ValueError):
+                continue
+            recs = [r for r in decoder.decode(number, raw.ts, raw.linktype, raw.data, raw.orig_len).sctp
+                    if r.packet.header_ok]
+            rec = recs[index] if index < len(recs) else None
+            if rec is not None and rec.offset >= 0:
+                take(follower.packet(rec, raw.data[rec.offset:rec.offset + rec.packet.length]))
+        take(follower.finish())
+        data = b"".join(found[n] for n in range(len(keys)) if n in found)
+        try:
+            with open(path, "wb") as f:
+                f.write(data)
+        except OSError as exc:
+            self.post_message(self.Saved(f"cannot write {path}: {exc.strerror or exc}", True))
+            return
+        self.post_message(self.Saved(f"wrote {len(data)} bytes ({len(found)} message(s)) to {path}"))
+
+    def on_association_screen_saved(self, message: Saved) -> None:
+        self.last_saved = message.text
+        self.notify(safe(message.text), severity="error" if message.error else "information", markup=False)
+
+    # -- graphs ---------------------------------------------------------------------------------------
+    @on(Graph.Selected, "#graph")
+    def graph_selected(self, event: Graph.Selected) -> None:
+        self.open_packet(event.frame, ("chunk", *event.ref) if event.ref else None)
+
+    def action_export(self) -> None:
+        self.app.export_associations([self.association])
 
     # -- streams ------------------------------------------------------------------------------------------
     @on(DataTable.RowHighlighted, "#streams-table")
@@ -276,7 +455,8 @@ class AssociationScreen(Screen):
         tabs = self.query_one("#tabs", TabbedContent)
         tabs.active = name
         focus = {"timeline": "#ladder", "streams": "#streams-table", "ending": "#ending-flow",
-                 "events": "#events-table", "anomalies": "#anomalies-table", "overview": "#paths"}[name]
+                 "events": "#events-table", "anomalies": "#anomalies-table", "overview": "#paths",
+                 "follow": "#follow-list", "graphs": "#graph"}[name]
         widget = self.query_one(focus)
         if widget.display:
             self.call_after_refresh(widget.focus)

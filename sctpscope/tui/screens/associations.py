@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.message import Message
 from textual.widgets import Footer, Input, ProgressBar, Static
+from textual.worker import get_current_worker
 
 from sctpscope.analysis.indexer import KEY, Progress
-from sctpscope.tui.format import association_row, safe
+from sctpscope.tui.filtering import Matches
+from sctpscope.tui.format import association_row, filter_error_text, safe
 from sctpscope.tui.widgets.assoctable import AssociationTable
 
 
@@ -21,10 +24,20 @@ class AssociationsScreen(Screen):
 
     BINDINGS = [
         Binding("enter", "open", "Open"),
-        Binding("slash", "filter", "Filter"),
+        Binding("slash", "filter", "Search"),
+        Binding("f", "display_filter", "Display filter"),
         Binding("s", "sort", "Sort (← → column)"),
+        Binding("x", "export", "Export pcapng"),
+        Binding("i", "statistics", "Statistics"),
         Binding("escape", "leave_filter", "Clear filter", show=False),
     ]
+
+    class Filtered(Message):
+        """The display-filter worker finished: handled as `on_associations_screen_filtered`."""
+
+        def __init__(self, matches: Matches) -> None:
+            super().__init__()
+            self.matches = matches
 
     def __init__(self) -> None:
         super().__init__()
@@ -33,12 +46,16 @@ class AssociationsScreen(Screen):
         self.sort_reverse = False
         self.t0: float | None = None
         self.done = False
+        self.matches: Matches | None = None      # the display filter's result (None: no display filter)
 
     def compose(self) -> ComposeResult:
         yield Static(Text("reading the capture…"), id="totals", markup=False)
         yield ProgressBar(id="progress", show_eta=False)
         yield Static("", id="error", markup=False)
         yield Input(placeholder="filter: / to type, escape to clear", id="filter")
+        yield Input(placeholder="display filter (f): e.g. ppid == Diameter, chunk == DATA && sid == 3; "
+                                "empty + enter clears", id="display-filter")
+        yield Static("", id="filter-status", markup=False)
         yield Static("", id="associations-header", markup=False)
         yield AssociationTable(id="associations")
         yield Footer()
@@ -48,6 +65,8 @@ class AssociationsScreen(Screen):
         self.query_one("#error").display = False
         self.query_one("#associations-header").display = False
         self.query_one("#filter").display = False
+        self.query_one("#display-filter").display = False
+        self.query_one("#filter-status").display = False
         table.display = False
         self.app.start()
 
@@ -115,6 +134,8 @@ class AssociationsScreen(Screen):
     def visible_rows(self) -> list[tuple[list[Text], tuple, str, dict]]:
         needle = self.query_one("#filter", Input).value.strip().lower()
         rows = [r for r in self.rows.values() if needle in r[2]] if needle else list(self.rows.values())
+        if self.matches is not None:
+            rows = [r for r in rows if r[3]["id"] in self.matches.ids]
         rows.sort(key=lambda r: r[1][self.sort_column], reverse=self.sort_reverse)
         return rows
 
@@ -142,7 +163,89 @@ class AssociationsScreen(Screen):
         box.display = True
         box.focus()
 
+    # -- the display filter -------------------------------------------------------------------------------
+    def action_display_filter(self) -> None:
+        box = self.query_one("#display-filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#display-filter")
+    def display_filter_submitted(self, event: Input.Submitted) -> None:
+        self.apply_display_filter(event.value)
+
+    def apply_display_filter(self, expression: str) -> None:
+        """Compile `expression` and list only the associations with a matching packet; blank: no filter.
+        A bad expression shows the error with a caret under the fault and keeps the rows as they were."""
+        from sctpscope.filter import FilterError, compile as compile_filter
+
+        status = self.query_one("#filter-status", Static)
+        self.workers.cancel_group(self, "display-filter")
+        if not expression.strip():
+            self.matches = None
+            status.display = False
+            self.refresh_rows()
+            self.query_one("#associations", AssociationTable).focus()
+            return
+        try:
+            flt = compile_filter(expression)
+        except FilterError as exc:
+            status.update(filter_error_text(exc))
+            status.set_class(True, "error")
+            status.display = True
+            return
+        status.set_class(False, "error")
+        status.update(Text(f"filter {safe(expression)}: reading the capture…", style="italic"))
+        status.display = True
+        self.run_filter(flt)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="display-filter")
+    def run_filter(self, flt) -> None:
+        from sctpscope.tui.filtering import matching_associations
+
+        worker = get_current_worker()
+        app = self.app
+        m = matching_associations(app.paths, flt, sctp_udp_ports=app.sctp_udp_ports, verify=app.verify,
+                                  cancelled=lambda: worker.is_cancelled)
+        if m is not None and not worker.is_cancelled:
+            self.post_message(self.Filtered(m))
+
+    def on_associations_screen_filtered(self, message: Filtered) -> None:
+        m = self.matches = message.matches
+        self.refresh_rows()
+        shown = sum(1 for r in self.rows.values() if r[3]["id"] in m.ids)
+        line = (f"filter {safe(m.expression)}: {m.packets} SCTP packets match, in {shown} of {len(self.rows)} "
+                f"associations")
+        if m.unassociated:
+            line += f" (and {m.unassociated} out of the blue)"
+        self.query_one("#filter-status", Static).update(Text(line + "  (f: change, empty + enter: clear)",
+                                                             style="bold"))
+        self.query_one("#associations", AssociationTable).focus()
+
+    # -- export, statistics ---------------------------------------------------------------------------------
+    def selected(self) -> dict | None:
+        table = self.query_one("#associations", AssociationTable)
+        if not table.row_count():
+            return None
+        row = self.rows.get(table.keys[table.cursor])
+        return row[3] if row else None
+
+    def action_export(self) -> None:
+        a = self.selected()
+        if a is not None:
+            self.app.export_associations([a])
+
+    def action_statistics(self) -> None:
+        from sctpscope.tui.screens.statistics import StatisticsScreen
+
+        if not self.done:
+            self.notify("statistics: wait until the capture is indexed", severity="warning")
+            return
+        self.app.push_screen(StatisticsScreen())
+
     def action_leave_filter(self) -> None:
+        if self.focused is self.query_one("#display-filter"):
+            self.query_one("#associations", AssociationTable).focus()
+            return
         box = self.query_one("#filter", Input)
         if box.value:
             box.value = ""
