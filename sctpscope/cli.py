@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(p)
     p.add_argument("--all-problems", action="store_true",
                    help="also list decode problems of frames that carry no SCTP")
+    _add_filter_option(p, "list only the frames with an SCTP packet matching EXPR")
 
     p = sub.add_parser("report", help="association report (human summary, or the JSON contract with --json)")
     _add_input_options(p)
@@ -42,6 +43,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "times in a row is reported unreachable (default 5, RFC 9260)")
     p.add_argument("-j", "--jobs", type=int, metavar="N",
                    help="worker processes (default: one per core, up to 4, for captures over 16 MiB)")
+    _add_filter_option(p, "list only the associations with at least one SCTP packet matching EXPR, each analysed "
+                          "in full with its unfiltered id; servers that include one of them are kept; captures, "
+                          "totals and unassociated stay the whole capture's (runs in one process)")
+
+    p = sub.add_parser("follow", help="the user messages of one association, reassembled, in arrival order")
+    _add_input_options(p)
+    p.add_argument("-a", "--association", type=int, required=True, metavar="N", help="association id (as in report)")
+    p.add_argument("-s", "--stream", type=int, action="append", metavar="S",
+                   help="only stream S (repeatable; default: every stream)")
+    p.add_argument("-m", "--message", type=int, metavar="K", help="only the K-th message listed (1-based)")
+    p.add_argument("--save", metavar="OUT", help="also write the raw bytes of every message listed to OUT, one "
+                                                 "after the other")
+
+    p = sub.add_parser("extract", help="write the frames of some associations to a pcapng")
+    _add_input_options(p)
+    p.add_argument("-a", "--association", type=int, nargs="+", required=True, metavar="N",
+                   help="association id(s), as in report")
+    p.add_argument("-w", "--write", required=True, metavar="OUT", help="the pcapng to write ('-': standard output)")
 
     p = sub.add_parser("open", help="the terminal UI (the default for `sctpscope FILE`); the packet list "
                                     "when standard output is not a terminal")
@@ -50,7 +69,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="decode with tshark too and list every field where the two disagree")
     _add_input_options(p, many=False)
     p.add_argument("--max", type=int, default=200, metavar="N", help="list at most N disagreements (default 200)")
+    _add_live_parsers(sub)
     return ap
+
+
+def _add_filter_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("-Y", "--filter", metavar="EXPR", help=what + "; e.g. 'chunk == DATA && sid == 3', "
+                   "'ppid == Diameter', 'addr == 198.18.0.1 || port == 2905', 'retransmission', 'association == 4' "
+                   "(README: Filters)")
+
+
+def _compile_filter(args: argparse.Namespace):
+    """The compiled --filter, or None; a bad expression is a FilterError (shown with a caret)."""
+    expr = getattr(args, "filter", None)
+    if expr is None:
+        return None
+    from sctpscope.filter import compile as compile_filter
+
+    return compile_filter(expr)
 
 
 def _ports(args: argparse.Namespace) -> tuple[int, ...]:
@@ -63,7 +99,15 @@ def cmd_packets(args: argparse.Namespace, out) -> int:
 
     infos: list = []
     t0 = None
-    for frame in decode_files(args.files, infos, sctp_udp_ports=_ports(args), verify_checksum=not args.no_checksum):
+    flt = _compile_filter(args)
+    if flt is not None:
+        from sctpscope.filter.apply import filtered_frames
+
+        frames = (f for f, _ in filtered_frames(args.files, flt, infos, sctp_udp_ports=_ports(args),
+                                                verify=not args.no_checksum))
+    else:
+        frames = decode_files(args.files, infos, sctp_udp_ports=_ports(args), verify_checksum=not args.no_checksum)
+    for frame in frames:
         if t0 is None:
             t0 = frame.ts
         if frame.sctp or frame.quotes or (getattr(args, "all_problems", False) and frame.problems):
@@ -86,12 +130,22 @@ def run_report(files: Sequence[str], ports: tuple[int, ...], verify: bool, jobs:
 
 
 def cmd_report(args: argparse.Namespace, out) -> int:
-    doc = run_report(args.files, _ports(args), not args.no_checksum, args.jobs, args.path_max_retrans)
+    flt = _compile_filter(args)
+    outcome = None
+    if flt is not None:
+        from sctpscope.filter.apply import filtered_report
+
+        doc, outcome = filtered_report(args.files, flt, sctp_udp_ports=_ports(args), verify=not args.no_checksum,
+                                       path_max_retrans=args.path_max_retrans)
+    else:
+        doc = run_report(args.files, _ports(args), not args.no_checksum, args.jobs, args.path_max_retrans)
     if args.json:
         text = json.dumps(doc, indent=1) + "\n"
     else:
         from sctpscope.report.summary import render_summary
         text = render_summary(doc)
+        if outcome is not None:
+            text = outcome.line() + "\n" + text
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as f:
@@ -100,6 +154,59 @@ def cmd_report(args: argparse.Namespace, out) -> int:
             raise SctpscopeError(f"cannot write {args.output}: {exc.strerror}") from None
     else:
         out.write(text)
+    return 0
+
+
+def cmd_follow(args: argparse.Namespace, out) -> int:
+    from sctpscope.export.follow import association_line, follow_messages, message_lines
+
+    save = None
+    keep = 4096
+    if args.save:
+        keep = None                       # every byte of every message (written, then dropped)
+        if any(os.path.exists(args.save) and os.path.exists(f) and os.path.samefile(args.save, f)
+               for f in args.files):
+            raise SctpscopeError(f"{escape_text(args.save)} is also an input: save to another file")
+        try:
+            save = open(args.save, "wb")
+        except OSError as exc:
+            raise SctpscopeError(f"cannot write {args.save}: {exc.strerror}") from None
+    try:
+        sel, messages = follow_messages(args.files, args.association, streams=args.stream, keep_bytes=keep,
+                                        sctp_udp_ports=_ports(args), verify=not args.no_checksum)
+        a = sel.associations.get(args.association)
+        if a:
+            out.write(association_line(a) + (f", streams {', '.join(map(str, args.stream))}" if args.stream else "")
+                      + "\n")
+        t0 = a["start"] if a else 0.0
+        n = shown = 0
+        for m in messages:
+            n += 1
+            if args.message is not None and n != args.message:
+                continue
+            shown += 1
+            for line in message_lines(m, n, t0):
+                out.write(line + "\n")
+            if save is not None:
+                save.write(m.data)
+        if args.message is not None and not shown:
+            raise SctpscopeError(f"association {args.association} has {n} message(s) here: no message {args.message}")
+        out.write(f"{shown} message(s)" + (f" of {n}" if shown != n else "")
+                  + (f", saved to {escape_text(args.save)}" if save is not None else "") + "\n")
+    finally:
+        if save is not None:
+            save.close()
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace, out) -> int:
+    from sctpscope.export.extract import extract
+
+    res = extract(args.files, args.association, args.write, sctp_udp_ports=_ports(args),
+                  verify=not args.no_checksum)
+    if args.write != "-":
+        ids = ", ".join(map(str, res.selection.ids))
+        out.write(f"{res.frames} frames of association {ids} written to {escape_text(args.write)}\n")
     return 0
 
 
@@ -120,7 +227,59 @@ def cmd_open(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"packets": cmd_packets, "report": cmd_report, "verify": cmd_verify}
+COMMANDS = {"packets": cmd_packets, "report": cmd_report, "verify": cmd_verify, "follow": cmd_follow,
+            "extract": cmd_extract}
+
+
+def _add_live_parsers(sub) -> None:
+    """`live` and `interfaces` (sctpscope.live.command does the work)."""
+    p = sub.add_parser("live", help="capture SCTP from an interface (AF_PACKET), write pcapng, analyse as it "
+                                    "arrives: the terminal UI, or the report with --json/--duration/--count")
+    p.add_argument("-i", "--interface", required=True, metavar="IFACE",
+                   help="interface to capture on, or 'any' (`sctpscope interfaces` lists them)")
+    p.add_argument("-w", "--write", metavar="FILE",
+                   help="pcapng file to write (default: sctpscope_IFACE_DATE-TIME.pcapng here)")
+    p.add_argument("--ring-size", type=float, metavar="MB", help="begin a new file when this one passes MB "
+                                                                 "megabytes (files FILE_NNNNN_DATETIME.pcapng)")
+    p.add_argument("--ring-files", type=int, metavar="N", help="with --ring-size: keep only the N newest files")
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (headless)")
+    p.add_argument("-c", "--count", type=int, metavar="N", help="stop after N SCTP packets (headless)")
+    p.add_argument("--json", action="store_true", help="headless: print the JSON report at the end")
+    p.add_argument("--headless", action="store_true", help="no terminal UI: print the report at the end")
+    _add_filter_option(p, "list only the associations with an SCTP packet matching EXPR (the file keeps "
+                          "everything)")
+    p.add_argument("-B", "--buffer-size", type=float, default=64, metavar="MiB",
+                   help="kernel capture buffer (default 64 MiB)")
+    p.add_argument("-s", "--snaplen", type=int, default=262144, metavar="BYTES",
+                   help="bytes kept of each frame (default 262144)")
+    p.add_argument("--promisc", action="store_true", help="put the interface in promiscuous mode")
+    p.add_argument("--user", metavar="USER", help="after opening the socket (as root), continue as USER")
+    p.add_argument("--engine", choices=("af_packet", "tshark"), default="af_packet",
+                   help="af_packet (default): sctpscope's own socket; tshark: dumpcap captures")
+    p.add_argument("--sctp-udp-port", type=int, action="append", metavar="PORT",
+                   help="UDP port carrying SCTP (RFC 6951); repeatable; default 9899")
+    p.add_argument("--no-checksum", action="store_true", help="do not verify CRC32c checksums")
+    p.add_argument("--path-max-retrans", type=int, default=5, metavar="N",
+                   help="the endpoints' Path.Max.Retrans (see report; default 5)")
+
+    p = sub.add_parser("interfaces", help="list the interfaces live capture can use")
+    p.add_argument("--json", action="store_true", help="as JSON")
+
+
+def cmd_live(args: argparse.Namespace, out) -> int:
+    from sctpscope.live.command import cmd_live as run
+
+    return run(args, out, _ports(args))
+
+
+def cmd_interfaces(args: argparse.Namespace, out) -> int:
+    from sctpscope.live.command import cmd_interfaces as run
+
+    return run(args, out)
+
+
+COMMANDS["live"] = cmd_live
+COMMANDS["interfaces"] = cmd_interfaces
 
 
 def main(argv: Sequence[str] | None = None) -> int:
