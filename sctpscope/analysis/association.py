@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING, Any
 
 from sctpscope.analysis.anomalies import MAX_PER_ASSOCIATION
 from sctpscope.analysis.serial import Running
@@ -10,6 +11,9 @@ from sctpscope.analysis.streams import DataFlow
 from sctpscope.decode.sctp import chunk_name
 from sctpscope.decode.sctp.chunks import ShortChunk
 from sctpscope.text import cause_detail
+
+if TYPE_CHECKING:
+    from sctpscope.decode.frame import SctpRecord
 
 INITIATOR, RESPONDER = 0, 1
 SIDE_NAMES = ("initiator", "responder")
@@ -64,7 +68,7 @@ def extensions_of(params) -> list[str]:
 class Endpoint:
     __slots__ = ("port", "addresses", "tag", "init", "extensions")
 
-    def __init__(self, port: int, tag: int | None) -> None:
+    def __init__(self, port: int | None, tag: int | None) -> None:
         self.port = port
         self.addresses: set[str] = set()
         self.tag = tag          # the verification tag packets TO this endpoint carry
@@ -109,19 +113,19 @@ class Association:
         self.init_seen = self.init_ack_seen = False
         self.cookie_ack_seen = False
         self.packets = 0
-        self.chunks = (Counter(), Counter())
+        self.chunks: tuple[Counter[int], Counter[int]] = (Counter(), Counter())
         self.flows = (DataFlow(), DataFlow())
         self.negotiated: list[int | None] | None = None
-        self.ending = {"kind": "none", "by": None, "first_frame": None, "abort_causes": []}
+        self.ending: dict[str, Any] = {"kind": "none", "by": None, "first_frame": None, "abort_causes": []}
         self.shutdown_sent = [False, False]
         self.closed = False
         self.aborted = False
         self.events: list[dict] = []
         self.anomalies: list[dict] = []
         self.anomaly_count = 0
-        self.checksums = (Counter(), Counter())   # per sender: status -> count, except good CRC32c
+        self.checksums: tuple[Counter[str], Counter[str]] = (Counter(), Counter())   # per sender: status -> count, except good CRC32c
         self.good_checksums = [0, 0]
-        self.first_bad = [None, None]
+        self.first_bad: list[int | None] = [None, None]
         self.paths: dict[tuple[str, str], PathStats] = {}
         self.primary: list[PathStats | None] = [None, None]     # path of the latest new DATA per sender
         self.primary_changes: list[dict] = []
@@ -143,13 +147,13 @@ class Association:
         ev.update(extra)
         self.events.append(ev)
 
-    def anomaly(self, frame: int, kind: str, detail: str) -> None:
+    def anomaly(self, frame: int | None, kind: str, detail: str) -> None:
         self.anomaly_count += 1
         if len(self.anomalies) < MAX_PER_ASSOCIATION:
             self.anomalies.append({"frame": frame, "kind": kind, "detail": detail})
 
     # -- per packet ----------------------------------------------------------------------------------
-    def packet(self, rec, side: int, chunk_totals: dict) -> None:
+    def packet(self, rec: SctpRecord, side: int, chunk_totals: Counter[int]) -> None:
         """Account one packet sent by `side`; its chunks are also counted into `chunk_totals`."""
         pkt = rec.packet
         frame = rec.frame
@@ -188,7 +192,7 @@ class Association:
                                      f"{chunk_name(t)} bundled with {len(chunks) - 1} other chunk(s)")
                     handler(self, c, side, rec, ps)
 
-    def _new_path(self, rec, side: int) -> "PathStats":
+    def _new_path(self, rec: SctpRecord, side: int) -> PathStats:
         self.eps[side].addresses.add(rec.src)
         self.eps[1 - side].addresses.add(rec.dst)
         ps = self.paths[(rec.src, rec.dst)] = PathStats(rec.frame, rec.src, rec.dst)
@@ -236,7 +240,7 @@ class Association:
             self.event(rec.ts, rec.frame, "COMM_UP", INITIATOR if side == RESPONDER else RESPONDER)
             self.event(rec.ts, rec.frame, "COMM_UP", side)
 
-    def _data(self, c, side: int, rec, ps) -> None:
+    def _data(self, c: Any, side: int, rec: SctpRecord, ps: PathStats) -> None:
         flow = self.flows[side]
         st, sent, late, new = (flow.data if c.type == DATA else flow.idata_chunk)(c, rec.frame, rec.ts)
         ps.data_chunks += 1
@@ -264,7 +268,7 @@ class Association:
                          f"DATA on stream {c.sid}, but {self.negotiated[side]} streams were negotiated "
                          f"{DIRECTIONS[side].replace('_', ' ')}")
 
-    def _sack(self, c, side: int, rec, ps) -> None:
+    def _sack(self, c: Any, side: int, rec: SctpRecord, ps: PathStats) -> None:
         flow = self.flows[1 - side]          # the DATA this SACK acknowledges
         if flow.acks.sack(c, flow.near(c.cum_tsn_ack), rec.ts, rec.frame):
             self.anomaly(rec.frame, "zero_window", f"the {SIDE_NAMES[side]} advertised a_rwnd 0")

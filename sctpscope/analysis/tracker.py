@@ -17,7 +17,9 @@ from sctpscope.analysis.totals import Totals
 from sctpscope.decode.frame import DecodedFrame, SctpRecord
 from sctpscope.decode.sctp import chunk_name
 
-Key = tuple[int, int, int]
+# Ports and tags of a decoded header (SctpPacket types them `int | None`: None only when header_ok is False,
+# and such packets never reach the tracker).
+Key = tuple[int | None, int | None, int | None]
 
 
 class Analysis:
@@ -29,7 +31,7 @@ class Analysis:
         self.associations: list[Association] = []
         self.index: dict[Key, tuple[Association, int]] = {}
         # (src port, dst port) -> association waiting to learn the tag of packets sent that way
-        self.waiting: dict[tuple[int, int], tuple[Association, int]] = {}
+        self.waiting: dict[tuple[int | None, int | None], tuple[Association, int]] = {}
         self.unassociated_packets = 0
         self.unassociated_chunks: Counter = Counter()
         #: when a list: every association a packet is accounted to is appended (None for out-of-the-blue
@@ -188,7 +190,7 @@ class Analysis:
                       f"0x{known.eps[1].tag:08x})")
         return a, INITIATOR
 
-    def _open_between(self, sport: int, dport: int) -> Association | None:
+    def _open_between(self, sport: int | None, dport: int | None) -> Association | None:
         for a in reversed(self.associations[-64:]):
             ports = (a.eps[0].port, a.eps[1].port)
             if ports in ((sport, dport), (dport, sport)) and not a.closed and not a.aborted:

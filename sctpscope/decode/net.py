@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import socket
 import struct
-from collections import namedtuple
 from typing import NamedTuple
 
 from sctpscope.decode.fragments import FragmentReassembler
@@ -81,23 +80,16 @@ class Carried(NamedTuple):
     fragmented: bool = False  # reassembled from IP fragments
 
 
-_NetResultBase = namedtuple("_NetResultBase", ("carried", "problems", "layers"))
-
-
-class NetResult(_NetResultBase):
+class NetResult(NamedTuple):
     """What one frame holds: a named tuple of three lists (the tuple is immutable, the lists are not).
 
-    carried: list[Carried] -- the SCTP packets found
-    problems: list[Problem]
-    layers: list[str] -- every layer walked, in order (e.g. ether, ipv4, tcp)
+    (A typing.NamedTuple, built with ``_tnew(NetResult, ([], [], []))``: mypyc cannot compile a class
+    derived from a collections.namedtuple.)
     """
 
-    __slots__ = ()
-
-    def __new__(cls, carried: list[Carried] | None = None, problems: list[Problem] | None = None,
-                layers: list[str] | None = None) -> "NetResult":
-        return _tnew(cls, ([] if carried is None else carried, [] if problems is None else problems,
-                           [] if layers is None else layers))
+    carried: list[Carried]  # the SCTP packets found
+    problems: list[Problem]
+    layers: list[str]  # every layer walked, in order (e.g. ether, ipv4, tcp)
 
 
 #: ``_tnew(Cls, (field, ...))`` builds a Carried / NetResult without a Python-level ``__new__``
@@ -129,9 +121,11 @@ class NetDecoder:
         #: the fast path's caches: src+dst addresses (IPv4: as a 64-bit integer, IPv6: 32 bytes) -> (src, dst) strings
         self._pair4: dict[int, tuple[str, str]] = {}
         self._pair6: dict[bytes, tuple[str, str]] = {}
-        if not fast:
-            # the general walker only (tests check that both give the same results)
-            self.decode = self._decode_general  # type: ignore[method-assign]
+        #: False: the general walker only (tests check that both give the same results). A flag, not an
+        #: instance attribute shadowing decode(): compiled (mypyc) classes have no instance __dict__.
+        self.fast = fast
+        #: frames decoded by the general walker (tests use it to see whether the fast path was taken)
+        self.general_walks = 0
         self._links = {
             1: self._ether,
             113: self._sll,
@@ -150,6 +144,36 @@ class NetDecoder:
         """Whether frames of this link type are decoded (others are counted, with a problem)."""
         return linktype in self._links
 
+    def fast_sctp_offset(self, linktype: int, buf: bytes, start: int, end: int) -> int:
+        """Where in `buf` the fast path of `decode` would find the SCTP packet of the frame buf[start:end]
+        (Ethernet, one optional 802.1Q tag, IPv4 without options or fragments or IPv6 without extension
+        headers, at least 4 SCTP bytes), or -1 for any other frame. Mirrors decode's conditions exactly:
+        such a frame decodes to that one SCTP packet and no problem. Byte by byte, no unpacking: it runs
+        on every frame of a parallel worker."""
+        n = end - start
+        if linktype != 1 or n < 38:
+            return -1
+        s = start
+        et_hi = buf[s + 12]
+        et_lo = buf[s + 13]
+        if et_hi == 0x08 and et_lo == 0x00:
+            if buf[s + 14] == 0x45 and buf[s + 23] == 132 and not buf[s + 20] & 0x3F and not buf[s + 21]:
+                tot = buf[s + 16] << 8 | buf[s + 17]
+                if 24 <= tot <= n - 14:
+                    return s + 34
+        elif et_hi == 0x86 and et_lo == 0xDD:
+            if n >= 58 and buf[s + 20] == 132 and buf[s + 14] >> 4 == 6:
+                plen = buf[s + 18] << 8 | buf[s + 19]
+                if 4 <= plen <= n - 54:
+                    return s + 54
+        elif et_hi == 0x81 and et_lo == 0x00 and n >= 42:
+            if (buf[s + 16] == 0x08 and buf[s + 17] == 0x00 and buf[s + 18] == 0x45 and buf[s + 27] == 132
+                    and not buf[s + 24] & 0x3F and not buf[s + 25]):
+                tot = buf[s + 20] << 8 | buf[s + 21]
+                if 24 <= tot <= n - 18:
+                    return s + 38
+        return -1
+
     def decode(self, linktype: int, data: bytes, ts: float, orig_len: int | None = None) -> NetResult:
         """Decode one frame. ``orig_len`` (the frame's original length) lets a frame cut by the
         snapshot length still carry its SCTP bytes; by default the captured length is the frame length.
@@ -160,6 +184,8 @@ class NetDecoder:
         exactly what the general walker (``_decode_general``) would. Anything else, or anything
         doubtful, goes to the general walker.
         """
+        if not self.fast:
+            return self._decode_general(linktype, data, ts, orig_len)
         n = len(data)
         if linktype == 1:
             if n >= 34:
@@ -237,6 +263,7 @@ class NetDecoder:
 
     def _decode_general(self, linktype: int, data: bytes, ts: float, orig_len: int | None = None) -> NetResult:
         """decode() by the general walker, whatever the frame."""
+        self.general_walks += 1
         res = _tnew(NetResult, ([], [], []))
         fn = self._links.get(linktype)
         if fn is None:
