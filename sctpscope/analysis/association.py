@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from sctpscope.analysis.anomalies import MAX_PER_ASSOCIATION
 from sctpscope.analysis.serial import Running
 from sctpscope.analysis.streams import DataFlow
+from sctpscope.analysis.tally import Tally
 from sctpscope.decode.sctp import chunk_name
 from sctpscope.decode.sctp.chunks import ShortChunk
 from sctpscope.text import cause_detail
@@ -113,7 +113,7 @@ class Association:
         self.init_seen = self.init_ack_seen = False
         self.cookie_ack_seen = False
         self.packets = 0
-        self.chunks: tuple[Counter[int], Counter[int]] = (Counter(), Counter())
+        self.chunks: tuple[Tally, Tally] = (Tally(), Tally())
         self.flows = (DataFlow(), DataFlow())
         self.negotiated: list[int | None] | None = None
         self.ending: dict[str, Any] = {"kind": "none", "by": None, "first_frame": None, "abort_causes": []}
@@ -123,7 +123,7 @@ class Association:
         self.events: list[dict] = []
         self.anomalies: list[dict] = []
         self.anomaly_count = 0
-        self.checksums: tuple[Counter[str], Counter[str]] = (Counter(), Counter())   # per sender: status -> count, except good CRC32c
+        self.checksums: tuple[Tally, Tally] = (Tally(), Tally())   # per sender: status -> count, except good CRC32c
         self.good_checksums = [0, 0]
         self.first_bad: list[int | None] = [None, None]
         self.paths: dict[tuple[str, str], PathStats] = {}
@@ -153,7 +153,7 @@ class Association:
             self.anomalies.append({"frame": frame, "kind": kind, "detail": detail})
 
     # -- per packet ----------------------------------------------------------------------------------
-    def packet(self, rec: SctpRecord, side: int, chunk_totals: Counter[int]) -> None:
+    def packet(self, rec: SctpRecord, side: int, chunk_totals: Tally) -> None:
         """Account one packet sent by `side`; its chunks are also counted into `chunk_totals`."""
         pkt = rec.packet
         frame = rec.frame

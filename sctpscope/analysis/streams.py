@@ -8,7 +8,7 @@ capped, and what the caps drop is counted.
 
 from __future__ import annotations
 
-from collections import Counter
+from sctpscope.analysis.tally import Tally
 from typing import TYPE_CHECKING
 
 from sctpscope.analysis.reliability import AckTracker
@@ -36,7 +36,7 @@ class StreamStats:
         self.sid = sid
         self.messages = self.data_chunks = self.bytes = 0
         self.ordered = self.unordered = self.fragmented = 0
-        self.ppids: Counter = Counter()
+        self.ppids: Tally = Tally()
         self.bits = bits
         self.first_ssn: int | None = None
         self.lo = 0                      # lowest and highest unwrapped SSN (MID) of this reset epoch (lo: when hi is set)

@@ -9,10 +9,10 @@ packet and learns the other tag from the first packet of the reverse direction.
 
 from __future__ import annotations
 
-from collections import Counter
 
 from sctpscope.analysis.association import (ABORT, INIT, INIT_ACK, INITIATOR, RESPONDER, SHUTDOWN_COMPLETE,
                                             Association, Endpoint)
+from sctpscope.analysis.tally import Tally
 from sctpscope.analysis.totals import Totals
 from sctpscope.decode.frame import DecodedFrame, SctpRecord
 from sctpscope.decode.sctp import chunk_name
@@ -33,7 +33,7 @@ class Analysis:
         # (src port, dst port) -> association waiting to learn the tag of packets sent that way
         self.waiting: dict[tuple[int | None, int | None], tuple[Association, int]] = {}
         self.unassociated_packets = 0
-        self.unassociated_chunks: Counter = Counter()
+        self.unassociated_chunks: Tally = Tally()
         #: when a list: every association a packet is accounted to is appended (None for out-of-the-blue
         #: packets), in packet order; the TUI's frame index reads and clears it after each `add`
         self.members: list[Association | None] | None = None
