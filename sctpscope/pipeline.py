@@ -79,17 +79,19 @@ def decode_files(paths: Sequence[str], infos: list[CaptureInfo], *, sctp_udp_por
             last = 0
             first = 0
             for frame in cap:
+                # (unpacked at once: compiled, a named tuple's fields by name are descriptor lookups)
+                number, ts, linktype, data, _caplen, orig_len, _ifc = frame
                 # tshark numbers records the reader skips (pcapng custom blocks): keep its numbering.
-                last = frame.number
-                decoded = decoder.decode(offset + last, frame.ts, frame.linktype, frame.data, frame.orig_len)
+                last = number
+                decoded = decoder.decode(offset + number, ts, linktype, data, orig_len)
                 info.packets += 1
                 for rec in decoded.sctp:
                     if rec.packet.header_ok:
                         info.sctp_packets += 1
                 if info.first_ts is None:
-                    info.first_ts = frame.ts
+                    info.first_ts = ts
                     first = last
-                info.last_ts = frame.ts
+                info.last_ts = ts
                 yield decoded
             skipped_first, skipped_last = cap.skipped_first, cap.skipped_last
             if skipped_first is not None and skipped_last is not None:

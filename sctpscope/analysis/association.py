@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Final, TYPE_CHECKING, Any
 
 from sctpscope.analysis.anomalies import MAX_PER_ASSOCIATION
 from sctpscope.analysis.serial import Running
@@ -15,22 +15,54 @@ from sctpscope.text import cause_detail
 if TYPE_CHECKING:
     from sctpscope.decode.frame import SctpRecord
 
-INITIATOR, RESPONDER = 0, 1
-SIDE_NAMES = ("initiator", "responder")
-DIRECTIONS = ("initiator_to_responder", "responder_to_initiator")
+INITIATOR: Final = 0
+RESPONDER: Final = 1
+SIDE_NAMES: Final = ("initiator", "responder")
+DIRECTIONS: Final = ("initiator_to_responder", "responder_to_initiator")
 
 # Chunk type codes (RFC 9260 §3.2 and extensions).
-DATA, INIT, INIT_ACK, SACK, HEARTBEAT, HEARTBEAT_ACK, ABORT, SHUTDOWN, SHUTDOWN_ACK, ERROR = range(10)
-COOKIE_ECHO, COOKIE_ACK, ECNE, CWR, SHUTDOWN_COMPLETE, AUTH, NR_SACK = range(10, 17)
-I_DATA, ASCONF_ACK, RE_CONFIG, FORWARD_TSN, ASCONF, I_FORWARD_TSN = 64, 128, 130, 192, 193, 194
+DATA: Final = 0
+INIT: Final = 1
+INIT_ACK: Final = 2
+SACK: Final = 3
+HEARTBEAT: Final = 4
+HEARTBEAT_ACK: Final = 5
+ABORT: Final = 6
+SHUTDOWN: Final = 7
+SHUTDOWN_ACK: Final = 8
+ERROR: Final = 9
+COOKIE_ECHO: Final = 10
+COOKIE_ACK: Final = 11
+ECNE: Final = 12
+CWR: Final = 13
+SHUTDOWN_COMPLETE: Final = 14
+AUTH: Final = 15
+NR_SACK: Final = 16
+I_DATA: Final = 64
+ASCONF_ACK: Final = 128
+RE_CONFIG: Final = 130
+FORWARD_TSN: Final = 192
+ASCONF: Final = 193
+I_FORWARD_TSN: Final = 194
 
 # Parameter types used here.
-P_IPV4, P_IPV6 = 5, 6
-P_ECN, P_ZERO_CHECKSUM, P_RANDOM, P_SUPPORTED_EXT, P_FWD_TSN, P_ADAPTATION = 0x8000, 0x8001, 0x8002, 0x8008, 0xC000, 0xC006
-P_ADD_IP, P_DEL_IP, P_SET_PRIMARY = 0xC001, 0xC002, 0xC004
-P_OUT_RESET, P_IN_RESET, P_ADD_OUT, P_ADD_IN = 13, 14, 17, 18
+P_IPV4: Final = 5
+P_IPV6: Final = 6
+P_ECN: Final = 0x8000
+P_ZERO_CHECKSUM: Final = 0x8001
+P_RANDOM: Final = 0x8002
+P_SUPPORTED_EXT: Final = 0x8008
+P_FWD_TSN: Final = 0xC000
+P_ADAPTATION: Final = 0xC006
+P_ADD_IP: Final = 0xC001
+P_DEL_IP: Final = 0xC002
+P_SET_PRIMARY: Final = 0xC004
+P_OUT_RESET: Final = 13
+P_IN_RESET: Final = 14
+P_ADD_OUT: Final = 17
+P_ADD_IN: Final = 18
 
-EXTENSION_CHUNKS = {FORWARD_TSN: "PR-SCTP", AUTH: "AUTH", ASCONF: "ASCONF", RE_CONFIG: "RE-CONFIG",
+EXTENSION_CHUNKS: Final = {FORWARD_TSN: "PR-SCTP", AUTH: "AUTH", ASCONF: "ASCONF", RE_CONFIG: "RE-CONFIG",
                     I_DATA: "I-DATA", NR_SACK: "NR-SACK", 129: "PKTDROP", 132: "PAD"}
 
 
@@ -521,9 +553,9 @@ def _hb_info(c) -> bytes:
     return b""
 
 
-_ALONE = frozenset((INIT, INIT_ACK, SHUTDOWN_COMPLETE))   # never bundled (RFC 9260 §6.10)
+_ALONE: Final = frozenset((INIT, INIT_ACK, SHUTDOWN_COMPLETE))  # never bundled (RFC 9260 §6.10)
 
-_HANDLERS = {
+_HANDLERS: Final = {
     INIT: Association._init, INIT_ACK: Association._init, COOKIE_ECHO: Association._cookie_echo,
     COOKIE_ACK: Association._cookie_ack, DATA: Association._data, I_DATA: Association._data,
     SACK: Association._sack, NR_SACK: Association._sack, HEARTBEAT: Association._heartbeat,

@@ -8,15 +8,15 @@ RFC 9260 §6.3.1 C5). Memory is bounded by MAX_OUTSTANDING.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import Final, TYPE_CHECKING
 
 from sctpscope.analysis.serial import Running
 
 if TYPE_CHECKING:
     from sctpscope.decode.sctp.chunks import SackChunk
 
-MAX_OUTSTANDING = 65536
-MAX_ZERO_WINDOW_PERIODS = 100
+MAX_OUTSTANDING: Final = 65536
+MAX_ZERO_WINDOW_PERIODS: Final = 100
 
 
 class AckTracker:

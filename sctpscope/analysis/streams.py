@@ -9,7 +9,7 @@ capped, and what the caps drop is counted.
 from __future__ import annotations
 
 from sctpscope.analysis.tally import Tally
-from typing import TYPE_CHECKING
+from typing import Final, TYPE_CHECKING
 
 from sctpscope.analysis.reliability import AckTracker
 from sctpscope.analysis.serial import SeenSet, Unwrapper
@@ -17,12 +17,14 @@ from sctpscope.analysis.serial import SeenSet, Unwrapper
 if TYPE_CHECKING:
     from sctpscope.decode.sctp.chunks import DataChunk, IDataChunk
 
-MAX_PENDING_FRAGMENTS = 8192
-SSN_WINDOW = 1024                      # ordered messages remembered per stream for duplicate/late checks
-_WINDOW_MASK = (1 << SSN_WINDOW) - 1
-MAX_RETX_TRACKED = 65536
+MAX_PENDING_FRAGMENTS: Final = 8192
+SSN_WINDOW: Final = 1024  # ordered messages remembered per stream for duplicate/late checks
+_WINDOW_MASK: Final = (1 << SSN_WINDOW) - 1
+MAX_RETX_TRACKED: Final = 65536
 
-FLAG_E, FLAG_B, FLAG_U = 0x01, 0x02, 0x04
+FLAG_E: Final = 0x01
+FLAG_B: Final = 0x02
+FLAG_U: Final = 0x04
 
 
 class StreamStats:

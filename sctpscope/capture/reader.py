@@ -23,18 +23,18 @@ import struct
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, NamedTuple, cast
+from typing import Final, Any, BinaryIO, Iterator, NamedTuple, cast
 
 from sctpscope.capture.linktypes import linktype_name
 from sctpscope.errors import CaptureError
 from sctpscope.problems import Problem
 
-CHUNK = 1 << 20
+CHUNK = 1 << 20  # not Final: tests shrink it (monkeypatch) to cross buffer refills
 #: Largest record accepted; anything bigger is taken for a corrupt length (tshark's own limit is 256 KiB).
-MAX_RECORD = 1 << 24
+MAX_RECORD: Final = 1 << 24
 
 # pcap magic numbers as read little-endian from the first four bytes
-_PCAP_MAGICS = {
+_PCAP_MAGICS: Final = {
     # bytes: (endian, nanosecond, modified-record-header)
     b"\xd4\xc3\xb2\xa1": ("<", False, False),
     b"\xa1\xb2\xc3\xd4": (">", False, False),
@@ -43,20 +43,20 @@ _PCAP_MAGICS = {
     b"\x34\xcd\xb2\xa1": ("<", False, True),  # Alexey Kuznetsov's modified pcap
     b"\xa1\xb2\xcd\x34": (">", False, True),
 }
-_PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
-_GZIP_MAGIC = b"\x1f\x8b"
+_PCAPNG_SHB: Final = b"\x0a\x0d\x0d\x0a"
+_GZIP_MAGIC: Final = b"\x1f\x8b"
 
-_BT_SHB = 0x0A0D0D0A
-_BT_IDB = 1
-_BT_OPB = 2
-_BT_SPB = 3
-_BT_EPB = 6
+_BT_SHB: Final = 0x0A0D0D0A
+_BT_IDB: Final = 1
+_BT_OPB: Final = 2
+_BT_SPB: Final = 3
+_BT_EPB: Final = 6
 #: non-packet records that tshark nevertheless numbers as frames: custom blocks, systemd journal export
-_NUMBERED_NON_PACKETS = frozenset({0x00000BAD, 0x40000BAD, 0x00000009})
-_PACKET_BLOCKS = frozenset({_BT_EPB, _BT_SPB, _BT_OPB})
-_NATIVE = "<" if sys.byteorder == "little" else ">"
+_NUMBERED_NON_PACKETS: Final = frozenset({0x00000BAD, 0x40000BAD, 0x00000009})
+_PACKET_BLOCKS: Final = frozenset({_BT_EPB, _BT_SPB, _BT_OPB})
+_NATIVE: Final = "<" if sys.byteorder == "little" else ">"
 
-_S = {
+_S: Final = {
     e: {
         "pcap_global": struct.Struct(e + "HHiIII"),
         "pcap_rec": struct.Struct(e + "IIII"),
@@ -91,7 +91,7 @@ class Frame(NamedTuple):
 
 #: ``_new_frame(Frame, (number, ts, linktype, data, caplen, orig_len, interface))``: builds a Frame
 #: without the Python-level ``__new__`` (all seven fields must be given).
-_new_frame = tuple.__new__
+_new_frame: Final = tuple.__new__
 
 
 @dataclass(slots=True)

@@ -129,21 +129,21 @@ class FrameDecoder:
         return self.net.supports(linktype)
 
     def decode(self, number: int, ts: float, linktype: int, data: bytes, orig_len: int | None = None) -> DecodedFrame:
-        res = self.net.decode(linktype, data, ts, orig_len=orig_len)
+        carried, problems, layers = self.net.decode(linktype, data, ts, orig_len=orig_len)
         part = self.partition
         lead = part is None or part.me == 0
-        out = DecodedFrame(number, ts, [], [], list(res.problems) if res.problems and lead else [], res.layers)
-        for c in res.carried:
-            if c.quoted:
+        out = DecodedFrame(number, ts, [], [], list(problems) if problems and lead else [], layers)
+        for c in carried:
+            # (unpacked at once: compiled, a named tuple's fields by name are descriptor lookups)
+            src, dst, ip_version, payload, offset, encap, udp_encapsulated, fragmented, quoted = c
+            if quoted:
                 if not lead:
                     continue
-            elif part is not None and not part.mine(bytes(c.payload[:4]), 0):
+            elif part is not None and not part.mine(bytes(payload[:4]), 0):
                 continue
-            base = c.offset if c.offset >= 0 else 0
-            pkt = decode_sctp(c.payload, base=base, verify=self.verify)
-            rec = SctpRecord(number, ts, c.src, c.dst, c.ip_version, c.encap, c.udp_encapsulated,
-                             c.fragmented, c.offset, pkt)
-            if c.quoted:
+            pkt = decode_sctp(payload, base=offset if offset >= 0 else 0, verify=self.verify)
+            rec = SctpRecord(number, ts, src, dst, ip_version, encap, udp_encapsulated, fragmented, offset, pkt)
+            if quoted:
                 out.quotes.append(rec)
             else:
                 out.sctp.append(rec)

@@ -13,57 +13,57 @@ from __future__ import annotations
 
 import socket
 import struct
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from sctpscope.decode.fragments import FragmentReassembler
 from sctpscope.problems import Problem
 
-_H = struct.Struct("!H")
-_HH = struct.Struct("!HH")
-_HHH = struct.Struct("!HHH")
-_I = struct.Struct("!I")
-_LE_I = struct.Struct("<I")
-_u16 = _H.unpack_from
-_u32 = _I.unpack_from
+_H: Final = struct.Struct("!H")
+_HH: Final = struct.Struct("!HH")
+_HHH: Final = struct.Struct("!HHH")
+_I: Final = struct.Struct("!I")
+_LE_I: Final = struct.Struct("<I")
+_u16: Final = _H.unpack_from
+_u32: Final = _I.unpack_from
 
-_inet_ntop = socket.inet_ntop
-_AF_INET = socket.AF_INET
-_AF_INET6 = socket.AF_INET6
+_inet_ntop: Final = socket.inet_ntop
+_AF_INET: Final = socket.AF_INET
+_AF_INET6: Final = socket.AF_INET6
 
-ETH_IPV4 = 0x0800
-ETH_IPV6 = 0x86DD
-ETH_TEB = 0x6558  # transparent Ethernet bridging (Geneve, GRE)
-_VLAN_TPIDS = frozenset({0x8100, 0x88A8, 0x9100, 0x9200})
-_MPLS = frozenset({0x8847, 0x8848})
-_PPPOE_SESSION = 0x8864
+ETH_IPV4: Final = 0x0800
+ETH_IPV6: Final = 0x86DD
+ETH_TEB: Final = 0x6558  # transparent Ethernet bridging (Geneve, GRE)
+_VLAN_TPIDS: Final = frozenset({0x8100, 0x88A8, 0x9100, 0x9200})
+_MPLS: Final = frozenset({0x8847, 0x8848})
+_PPPOE_SESSION: Final = 0x8864
 
-_BSD_AF_INET = 2
-_BSD_AF_INET6 = frozenset({24, 28, 30})
+_BSD_AF_INET: Final = 2
+_BSD_AF_INET6: Final = frozenset({24, 28, 30})
 
-_ICMP4_ERRORS = frozenset({3, 4, 5, 11, 12})
-_ICMP6_ERRORS = frozenset({1, 2, 3, 4})
-_IP6_EXT_GENERIC = frozenset({0, 43, 60, 135, 139, 140})  # (len+1)*8 byte headers
+_ICMP4_ERRORS: Final = frozenset({3, 4, 5, 11, 12})
+_ICMP6_ERRORS: Final = frozenset({1, 2, 3, 4})
+_IP6_EXT_GENERIC: Final = frozenset({0, 43, 60, 135, 139, 140})  # (len+1)*8 byte headers
 
-_PROTO_NAMES = {59: "ipv6-nonxt", 1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 41: "ipv6", 47: "gre", 50: "esp", 58: "icmpv6", 89: "ospf", 103: "pim", 112: "vrrp", 132: "sctp", 136: "udplite"}
+_PROTO_NAMES: Final = {59: "ipv6-nonxt", 1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 41: "ipv6", 47: "gre", 50: "esp", 58: "icmpv6", 89: "ospf", 103: "pim", 112: "vrrp", 132: "sctp", 136: "udplite"}
 
-_MAX_DEPTH = 8
+_MAX_DEPTH: Final = 8
 
 # fast path (NetDecoder.decode): fixed-layout headers read with one unpack each
 #: from an Ethernet type field: type, IPv4 version+IHL, total length, flags+fragment offset, protocol, src+dst
 #: (the addresses as one 64-bit integer: a cheaper cache key than bytes)
-_E4 = struct.Struct("!HBxH2xHxB2xQ").unpack_from
+_E4: Final = struct.Struct("!HBxH2xHxB2xQ").unpack_from
 #: IPv4 header: version+IHL, total length, flags+fragment offset, protocol, src+dst
-_IP4 = struct.Struct("!BxH2xHxB2xQ").unpack_from
+_IP4: Final = struct.Struct("!BxH2xHxB2xQ").unpack_from
 #: IPv6 header: version+class, payload length, next header, src+dst
-_IP6 = struct.Struct("!B3xHBx32s").unpack_from
-_RAW_LINKS = frozenset({101, 12, 14, 228})  # raw IP (version from the header) and LINKTYPE_IPV4
-_ENC_E4 = ("ether", "ipv4")
-_ENC_E6 = ("ether", "ipv6")
-_ENC_EV4 = ("ether", "vlan", "ipv4")
-_ENC_SLL4 = ("linux-sll", "ipv4")
-_ENC_SLL24 = ("linux-sll2", "ipv4")
-_ENC_4 = ("ipv4",)
-_ENC_RAW4 = ("raw", "ipv4")
+_IP6: Final = struct.Struct("!B3xHBx32s").unpack_from
+_RAW_LINKS: Final = frozenset({101, 12, 14, 228})  # raw IP (version from the header) and LINKTYPE_IPV4
+_ENC_E4: Final = ("ether", "ipv4")
+_ENC_E6: Final = ("ether", "ipv6")
+_ENC_EV4: Final = ("ether", "vlan", "ipv4")
+_ENC_SLL4: Final = ("linux-sll", "ipv4")
+_ENC_SLL24: Final = ("linux-sll2", "ipv4")
+_ENC_4: Final = ("ipv4",)
+_ENC_RAW4: Final = ("raw", "ipv4")
 
 
 class Carried(NamedTuple):
@@ -93,7 +93,7 @@ class NetResult(NamedTuple):
 
 
 #: ``_tnew(Cls, (field, ...))`` builds a Carried / NetResult without a Python-level ``__new__``
-_tnew = tuple.__new__
+_tnew: Final = tuple.__new__
 
 
 class NetDecoder:
@@ -186,6 +186,17 @@ class NetDecoder:
         """
         if not self.fast:
             return self._decode_general(linktype, data, ts, orig_len)
+        # typed locals (compiled with mypyc: machine integers, no generic comparisons)
+        et: int
+        vhl: int
+        tot: int
+        frag: int
+        proto: int
+        addrs: int
+        vfc: int
+        plen: int
+        nh: int
+        addrs6: bytes
         n = len(data)
         if linktype == 1:
             if n >= 34:
@@ -201,11 +212,11 @@ class NetDecoder:
                         ))
                 elif et == 0x86DD:
                     if n >= 54:
-                        vfc, plen, nh, addrs = _IP6(data, 14)
+                        vfc, plen, nh, addrs6 = _IP6(data, 14)
                         if nh == 132 and vfc >> 4 == 6 and 0 < plen <= n - 54:
-                            pair = self._pair6.get(addrs)
+                            pair = self._pair6.get(addrs6)
                             if pair is None:
-                                pair = self._pairs6(addrs)
+                                pair = self._pairs6(addrs6)
                             return _tnew(NetResult, (
                                 [_tnew(Carried, (pair[0], pair[1], 6, data[54:54 + plen], 54, _ENC_E6, False, False, False))],
                                 [], ["ether", "ipv6", "sctp"],

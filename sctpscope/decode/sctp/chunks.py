@@ -18,21 +18,21 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Final, Any
 
 from .names import ACTION_NAMES, chunk_name
 from .params import decode_param, decode_params
 from .causes import decode_causes
 from ._util import HDR, U16, U32, Ctx
 
-_DATA = struct.Struct(">IHHI")        # TSN, SID, SSN, PPID
-_IDATA = struct.Struct(">IHHII")      # TSN, SID, reserved, MID, PPID/FSN
-_INIT = struct.Struct(">IIHHI")       # initiate tag, a_rwnd, OS, MIS, initial TSN
-_SACK = struct.Struct(">IIHH")        # cum TSN ack, a_rwnd, #gap blocks, #dup TSNs
-_NRSACK = struct.Struct(">IIHHHH")    # cum TSN ack, a_rwnd, #gaps, #nr-gaps, #dups, reserved
-_PKTDROP = struct.Struct(">IIHH")     # link MTU (bandwidth), queue size, truncated length, reserved
-_AUTH = struct.Struct(">HH")          # shared key id, HMAC id
-_GAP = struct.Struct(">HH")           # gap block start, end
+_DATA: Final = struct.Struct(">IHHI")  # TSN, SID, SSN, PPID
+_IDATA: Final = struct.Struct(">IHHII")  # TSN, SID, reserved, MID, PPID/FSN
+_INIT: Final = struct.Struct(">IIHHI")  # initiate tag, a_rwnd, OS, MIS, initial TSN
+_SACK: Final = struct.Struct(">IIHH")  # cum TSN ack, a_rwnd, #gap blocks, #dup TSNs
+_NRSACK: Final = struct.Struct(">IIHHHH")  # cum TSN ack, a_rwnd, #gaps, #nr-gaps, #dups, reserved
+_PKTDROP: Final = struct.Struct(">IIHH")  # link MTU (bandwidth), queue size, truncated length, reserved
+_AUTH: Final = struct.Struct(">HH")  # shared key id, HMAC id
+_GAP: Final = struct.Struct(">HH")  # gap block start, end
 
 
 @dataclass(slots=True)
@@ -505,7 +505,7 @@ def _unknown(buf, off, f, L, end, ctx):
     return UnknownChunk(buf[off], f, L, off), False
 
 
-CHUNK_DECODERS = {
+CHUNK_DECODERS: Final = {
     0: _data,
     1: _init,
     2: _init_ack,

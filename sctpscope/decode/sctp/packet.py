@@ -21,6 +21,8 @@ included. Behaviours matched, each checked against tshark 4.0.17 with crafted pa
 
 from __future__ import annotations
 
+from typing import Final
+
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -33,9 +35,9 @@ from .names import chunk_name
 from ._util import HDR, U32, Ctx, pad4  # noqa: F401 (pad4: kept importable from here)
 
 
-_crc = _crc32c.crc32c
-_ZERO4 = b"\0\0\0\0"
-_LE32 = struct.Struct("<I")
+_crc: Final = _crc32c.crc32c
+_ZERO4: Final = b"\0\0\0\0"
+_LE32: Final = struct.Struct("<I")
 
 
 @dataclass(slots=True, init=False)
@@ -95,23 +97,39 @@ def _checksum(buf, field_be: int, field_le: int, c: int | None = None):
     return "bad", computed_be
 
 
-_HEADER = struct.Struct(">HHII")
-_HEAD = struct.Struct(">HHIIBBHIHHI")       # common header + a chunk's first 16 bytes (as _CHUNK16)
-_CHUNK16 = struct.Struct(">BBHIHHI")         # a chunk's first 16 bytes read as DATA: type, flags, length,
+_HEADER: Final = struct.Struct(">HHII")
+_HEAD: Final = struct.Struct(">HHIIBBHIHHI")  # common header + a chunk's first 16 bytes (as _CHUNK16)
+_CHUNK16: Final = struct.Struct(">BBHIHHI")  # a chunk's first 16 bytes read as DATA: type, flags, length,
                                              # TSN, SID, SSN, PPID. For a SACK: cum TSN ack, a_rwnd (the
                                              # SID and SSN fields), #gap blocks and #dup TSNs (the PPID)
-_PAD_MASK = (0, 0xFFFFFF, 0xFFFF, 0xFF)     # by length & 3: the pad bytes at the end of the last word
-_unpack_header = _HEADER.unpack_from
-_unpack_head = _HEAD.unpack_from
-_unpack_chunk16 = _CHUNK16.unpack_from
-_unpack_le32 = _LE32.unpack_from
-_unpack_u32 = U32.unpack_from
+_PAD_MASK: Final = (0, 0xFFFFFF, 0xFFFF, 0xFF)  # by length & 3: the pad bytes at the end of the last word
+_unpack_header: Final = _HEADER.unpack_from
+_unpack_head: Final = _HEAD.unpack_from
+_unpack_chunk16: Final = _CHUNK16.unpack_from
+_unpack_le32: Final = _LE32.unpack_from
+_unpack_u32: Final = U32.unpack_from
 
 
 def _decode(buf, base: int, verify: bool, depth: int = 0):
     """Decode; returns (SctpPacket, fatal) where fatal means tshark would have abandoned the packet."""
     n = len(buf)
     problems: list = []
+    # typed locals (compiled with mypyc: machine integers, no generic comparisons)
+    sport: int
+    dport: int
+    vtag: int
+    csum: int
+    t: int
+    f: int
+    L: int
+    tsn: int
+    sid: int
+    ssn: int
+    ppid: int
+    off: int
+    rem: int
+    total: int
+    q: int
     if n < 12:
         Ctx(problems, base, verify, depth).add("sctp.too_short", "sctp", 0, 12, n, "shorter than the SCTP common header")
         return SctpPacket(None, None, None, None, False, "unchecked", None, [], problems, n), True
