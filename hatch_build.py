@@ -58,9 +58,25 @@ def _outputs(root: str) -> list[str]:
     return [p for p in found if os.path.exists(os.path.join(root, p))]
 
 
+MANIFEST = "sctpscope/_mypyc_sources.json"   # editable builds: hashes of the sources compiled (see sctpscope/_build.py)
+
+
 def clean(root: str) -> None:
-    for p in _outputs(root):
+    for p in _outputs(root) + ([MANIFEST] if os.path.exists(os.path.join(root, MANIFEST)) else []):
         os.remove(os.path.join(root, p))
+
+
+def write_manifest(root: str) -> None:
+    """Record what was compiled in place, so that an edited source is noticed (and used) at import."""
+    import hashlib
+    import json
+
+    digests = {}
+    for rel in COMPILED:
+        with open(os.path.join(root, rel), "rb") as f:
+            digests[rel] = hashlib.sha256(f.read()).hexdigest()
+    with open(os.path.join(root, MANIFEST), "w") as f:
+        json.dump(digests, f, indent=1)
 
 
 def compile_modules(root: str, inplace: bool) -> tuple[str | None, str]:
@@ -85,6 +101,7 @@ def compile_modules(root: str, inplace: bool) -> tuple[str | None, str]:
         return None, proc.stdout
     if inplace:
         shutil.rmtree(tmp, ignore_errors=True)
+        write_manifest(root)
     return out, proc.stdout
 
 
