@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from sctpscope import __version__
+from sctpscope import __version__, _build
 from sctpscope.errors import SctpscopeError
 from sctpscope.text import escape_text
 
@@ -25,7 +25,7 @@ def _add_input_options(p: argparse.ArgumentParser, many: bool = True) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="sctpscope", description="SCTP capture analyzer.")
-    ap.add_argument("--version", action="version", version=f"sctpscope {__version__}")
+    ap.add_argument("--version", action="version", version=f"sctpscope {__version__} ({_build.status})")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("packets", help="one line per SCTP packet, like tshark's summary")

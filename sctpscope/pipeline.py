@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sctpscope.capture import LINKTYPE_NAMES, open_capture
+from sctpscope.capture import LINKTYPE_NAMES, RecordSkip, open_capture
 from sctpscope.errors import UnsupportedLinkType
-from sctpscope.decode.frame import DecodedFrame, FrameDecoder
+from sctpscope.decode.frame import DecodedFrame, FrameDecoder, Partition, port_key
+from sctpscope.decode.net import NetDecoder
 from sctpscope.problems import Problem
 
 
@@ -23,6 +24,8 @@ class CaptureInfo:
     first_ts: float | None = None
     last_ts: float | None = None
     problems: list[Problem] = field(default_factory=list)
+    #: frames counted in `packets` that a parallel worker skipped unread (owned by another worker)
+    skipped: int = 0
 
     def as_dict(self) -> dict:
         return {"path": self.path, "format": self.format, "link_types": list(self.link_types),
@@ -55,12 +58,13 @@ def check_inputs(paths: Sequence[str]) -> None:
 
 def decode_files(paths: Sequence[str], infos: list[CaptureInfo], *, sctp_udp_ports: tuple[int, ...] = (9899,),
                  verify_checksum: bool = True, first_number: int = 1,
-                 partition: tuple[int, int] | None = None) -> Iterator[DecodedFrame]:
+                 partition: Partition | None = None) -> Iterator[DecodedFrame]:
     """Yield every frame of every file, numbered on across files; fills `infos` (one per file) as it goes.
 
     Opening errors (missing file, not a capture) raise CaptureError before any frame of that file;
     faults inside a file end that file with a problem in its CaptureInfo and reading goes on with the next.
-    `partition=(k, n)`: decode only the SCTP packets owned by worker k of n (see decode.frame.port_partition).
+    `partition`: decode only the SCTP packets its worker owns (see decode.frame.Partition); the others are
+    counted and numbered but, when the raw bytes tell, not even read into frames.
     """
     decoder = FrameDecoder(sctp_udp_ports=sctp_udp_ports, verify_checksum=verify_checksum, partition=partition)
     offset = first_number - 1     # frame numbers go on across files, as after `mergecap -a`
@@ -70,19 +74,79 @@ def decode_files(paths: Sequence[str], infos: list[CaptureInfo], *, sctp_udp_por
         with open_capture(path) as cap:
             info.format = cap.format
             _check_link_types(path, cap, decoder)
+            if decoder.partition is not None:
+                cap.skip = _Foreign(decoder)
             last = 0
+            first = 0
             for frame in cap:
+                # (unpacked at once: compiled, a named tuple's fields by name are descriptor lookups)
+                number, ts, linktype, data, _caplen, orig_len, _ifc = frame
                 # tshark numbers records the reader skips (pcapng custom blocks): keep its numbering.
-                last = frame.number
-                decoded = decoder.decode(offset + last, frame.ts, frame.linktype, frame.data, frame.orig_len)
+                last = number
+                decoded = decoder.decode(offset + number, ts, linktype, data, orig_len)
                 info.packets += 1
                 for rec in decoded.sctp:
                     if rec.packet.header_ok:
                         info.sctp_packets += 1
                 if info.first_ts is None:
-                    info.first_ts = frame.ts
-                info.last_ts = frame.ts
+                    info.first_ts = ts
+                    first = last
+                info.last_ts = ts
                 yield decoded
+            skipped_first, skipped_last = cap.skipped_first, cap.skipped_last
+            if skipped_first is not None and skipped_last is not None:
+                info.packets += cap.skipped
+                info.skipped += cap.skipped
+                if info.first_ts is None or skipped_first[0] < first:
+                    info.first_ts = skipped_first[1]
+                if skipped_last[0] > last:
+                    last, info.last_ts = skipped_last
             info.link_types = list(cap.link_types)
             info.problems.extend(cap.problems)
             offset += last
+
+
+class _Foreign(RecordSkip):
+    """Passes over the frames another parallel worker owns (FrameDecoder.foreign), unread."""
+
+    def __init__(self, decoder: FrameDecoder) -> None:
+        self.decoder = decoder
+
+    def skip(self, linktype: int, buf: bytes, start: int, end: int) -> bool:
+        return self.decoder.foreign(linktype, buf, start, end)
+
+
+class _PortSampler(RecordSkip):
+    """Counts SCTP packets per port pair straight from the reader's buffer (Capture.skip), building no frames."""
+
+    def __init__(self, net: NetDecoder, limit: int) -> None:
+        self.net = net
+        self.limit = limit
+        self.seen = 0
+        self.counts: dict[int, int] = {}
+
+    def skip(self, linktype: int, buf: bytes, start: int, end: int) -> bool:
+        if self.seen >= self.limit:
+            return False            # the reader yields this frame: the caller stops there
+        self.seen += 1
+        p = self.net.fast_sctp_offset(linktype, buf, start, end)
+        if p >= 0:
+            key = port_key(buf, p)
+            self.counts[key] = self.counts.get(key, 0) + 1
+        return True
+
+
+def sample_port_keys(paths: Sequence[str], limit: int, sctp_udp_ports: tuple[int, ...] = (9899,)) -> dict[int, int]:
+    """SCTP packets per port pair (decode.frame.port_key) among the first `limit` frames of the files that
+    have a common shape (NetDecoder.fast_sctp_offset): the sample from which parallel workers are given
+    balanced shares (analysis.runner)."""
+    sampler = _PortSampler(NetDecoder(sctp_udp_ports=sctp_udp_ports), limit)
+    for path in paths:
+        if sampler.seen >= limit:
+            break
+        with open_capture(path) as cap:
+            cap.skip = sampler
+            for _ in cap:           # frames the reader builds anyway (blocks off its fast path) go unsampled
+                if sampler.seen >= limit:
+                    break
+    return sampler.counts

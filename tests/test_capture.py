@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from sctpscope.capture import LINKTYPE_NAMES, Frame, open_capture
+from sctpscope.capture import LINKTYPE_NAMES, Frame, RecordSkip, open_capture
 from sctpscope.errors import CaptureError
 
-PUBLIC = Path("/work/shared/captures/public")
+from conftest import PUBLIC, repo_captures  # noqa: E402
 HAVE_TSHARK = shutil.which("tshark") is not None
 needs_public = pytest.mark.skipif(not PUBLIC.is_dir(), reason="public capture corpus not present")
 tshark_only = pytest.mark.skipif(not HAVE_TSHARK, reason="tshark is not installed (reference decoder)")
@@ -625,3 +625,29 @@ def test_frame_api(tmp_path: Path) -> None:
     assert f.data == eth_frame(1) and type(f.data) is bytes
     assert f == Frame(1, f.ts, 1, eth_frame(1), len(eth_frame(1)), len(eth_frame(1)))
     assert f._replace(number=3).number == 3
+
+
+class _SkipLengthsOf3(RecordSkip):
+    def skip(self, linktype, buf, start, end):
+        return (end - start) % 3 == 0
+
+
+@pytest.mark.parametrize("name", ["pkts__sctp-test.cap", "scenario__many_assocs.pcapng", "usrsctp__echo_ipv6.pcapng"])
+def test_skipped_records_are_numbered_and_counted_but_not_built(name):
+    """Capture.skip (parallel workers drop other workers' frames unread): the frames it keeps are those of
+    a plain read with the same numbers, times and bytes; the skipped ones are counted, first and last known."""
+    path = next(p for p in repo_captures() if p.name == name)
+    with open_capture(path) as cap:
+        plain = list(cap)
+    with open_capture(path) as cap:
+        cap.skip = _SkipLengthsOf3()
+        kept = list(cap)
+    odd = [f for f in plain if len(f.data) % 3 == 0]
+    # the reader's general path (first block of a pcapng, unusual blocks) builds frames without asking
+    assert {f.number for f in kept} | {f.number for f in odd} == {f.number for f in plain}
+    assert cap.skipped == len(plain) - len(kept) > 0
+    by_number = {f.number: f for f in plain}
+    assert all(by_number[f.number] == f for f in kept)
+    skipped = sorted({f.number for f in plain} - {f.number for f in kept})
+    assert cap.skipped_first == (skipped[0], by_number[skipped[0]].ts)
+    assert cap.skipped_last == (skipped[-1], by_number[skipped[-1]].ts)

@@ -63,3 +63,34 @@ def test_snapshots_leave_the_analysis_unchanged(path):
     assert watched.association_dicts() == final
     assert last == final
     assert seen == plain.totals.sctp_packets
+
+
+@pytest.mark.parametrize("sample", [0, 7], ids=["hashed", "sampled-7"])
+@pytest.mark.parametrize("name", ["scenario__many_assocs.pcapng", "pkts__sctp_init_collision.cap",
+                                  "usrsctp__echo_rtx_ipv4.pcapng"])
+def test_unsampled_port_pairs_are_hashed_and_still_merge_exactly(monkeypatch, name, sample):
+    """Port pairs outside the planning sample go to a worker by hash: the result is the same."""
+    from sctpscope.analysis import runner
+
+    path = next(p for p in repo_captures() if p.name == name)
+    one = _doc(path, 1)
+    monkeypatch.setattr(runner, "PLAN_SAMPLE_FRAMES", sample)
+    assert _doc(path, 2) == one
+
+
+def test_plan_balances_the_busiest_port_pairs():
+    """Longest-processing-time first: the loads differ by at most the busiest pair's count."""
+    from sctpscope.analysis.runner import plan
+    from sctpscope.decode.frame import Partition
+    from sctpscope.pipeline import sample_port_keys
+
+    path = next(p for p in repo_captures() if p.name == "scenario__many_assocs.pcapng")
+    counts = sample_port_keys([str(path)], 10**6)
+    assert len(counts) > 2 and sum(counts.values()) > 100
+    for parts in (2, 3):
+        owners = plan(counts, parts)
+        loads = [0] * parts
+        for key, n in counts.items():
+            assert Partition(0, parts, owners).owner(key) == owners[key]
+            loads[owners[key]] += n
+        assert max(loads) - min(loads) <= max(counts.values())

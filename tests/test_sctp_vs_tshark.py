@@ -22,11 +22,12 @@ import subprocess
 
 import pytest
 
+from conftest import PUBLIC
 from sctpscope.decode.sctp import decode_sctp, iter_tshark_chunks
 from sctpscope.decode.sctp.causes import UnrecognizedChunkCause
 from sctpscope.decode.sctp.chunks import DataChunk, IDataChunk, InitChunk, SackChunk
 
-CAPTURES = "/work/shared/captures/public"
+CAPTURES = str(PUBLIC)
 TSHARK = shutil.which("tshark")
 
 # (tshark field, how to print it). TSNs are read absolute (-o sctp.relative_tsns:FALSE, *_raw fields).

@@ -2,31 +2,67 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from typing import Final, TYPE_CHECKING, Any
 
 from sctpscope.analysis.anomalies import MAX_PER_ASSOCIATION
 from sctpscope.analysis.serial import Running
 from sctpscope.analysis.streams import DataFlow
+from sctpscope.analysis.tally import Tally
 from sctpscope.decode.sctp import chunk_name
 from sctpscope.decode.sctp.chunks import ShortChunk
 from sctpscope.text import cause_detail
 
-INITIATOR, RESPONDER = 0, 1
-SIDE_NAMES = ("initiator", "responder")
-DIRECTIONS = ("initiator_to_responder", "responder_to_initiator")
+if TYPE_CHECKING:
+    from sctpscope.decode.frame import SctpRecord
+
+INITIATOR: Final = 0
+RESPONDER: Final = 1
+SIDE_NAMES: Final = ("initiator", "responder")
+DIRECTIONS: Final = ("initiator_to_responder", "responder_to_initiator")
 
 # Chunk type codes (RFC 9260 §3.2 and extensions).
-DATA, INIT, INIT_ACK, SACK, HEARTBEAT, HEARTBEAT_ACK, ABORT, SHUTDOWN, SHUTDOWN_ACK, ERROR = range(10)
-COOKIE_ECHO, COOKIE_ACK, ECNE, CWR, SHUTDOWN_COMPLETE, AUTH, NR_SACK = range(10, 17)
-I_DATA, ASCONF_ACK, RE_CONFIG, FORWARD_TSN, ASCONF, I_FORWARD_TSN = 64, 128, 130, 192, 193, 194
+DATA: Final = 0
+INIT: Final = 1
+INIT_ACK: Final = 2
+SACK: Final = 3
+HEARTBEAT: Final = 4
+HEARTBEAT_ACK: Final = 5
+ABORT: Final = 6
+SHUTDOWN: Final = 7
+SHUTDOWN_ACK: Final = 8
+ERROR: Final = 9
+COOKIE_ECHO: Final = 10
+COOKIE_ACK: Final = 11
+ECNE: Final = 12
+CWR: Final = 13
+SHUTDOWN_COMPLETE: Final = 14
+AUTH: Final = 15
+NR_SACK: Final = 16
+I_DATA: Final = 64
+ASCONF_ACK: Final = 128
+RE_CONFIG: Final = 130
+FORWARD_TSN: Final = 192
+ASCONF: Final = 193
+I_FORWARD_TSN: Final = 194
 
 # Parameter types used here.
-P_IPV4, P_IPV6 = 5, 6
-P_ECN, P_ZERO_CHECKSUM, P_RANDOM, P_SUPPORTED_EXT, P_FWD_TSN, P_ADAPTATION = 0x8000, 0x8001, 0x8002, 0x8008, 0xC000, 0xC006
-P_ADD_IP, P_DEL_IP, P_SET_PRIMARY = 0xC001, 0xC002, 0xC004
-P_OUT_RESET, P_IN_RESET, P_ADD_OUT, P_ADD_IN = 13, 14, 17, 18
+P_IPV4: Final = 5
+P_IPV6: Final = 6
+P_ECN: Final = 0x8000
+P_ZERO_CHECKSUM: Final = 0x8001
+P_RANDOM: Final = 0x8002
+P_SUPPORTED_EXT: Final = 0x8008
+P_FWD_TSN: Final = 0xC000
+P_ADAPTATION: Final = 0xC006
+P_ADD_IP: Final = 0xC001
+P_DEL_IP: Final = 0xC002
+P_SET_PRIMARY: Final = 0xC004
+P_OUT_RESET: Final = 13
+P_IN_RESET: Final = 14
+P_ADD_OUT: Final = 17
+P_ADD_IN: Final = 18
 
-EXTENSION_CHUNKS = {FORWARD_TSN: "PR-SCTP", AUTH: "AUTH", ASCONF: "ASCONF", RE_CONFIG: "RE-CONFIG",
+EXTENSION_CHUNKS: Final = {FORWARD_TSN: "PR-SCTP", AUTH: "AUTH", ASCONF: "ASCONF", RE_CONFIG: "RE-CONFIG",
                     I_DATA: "I-DATA", NR_SACK: "NR-SACK", 129: "PKTDROP", 132: "PAD"}
 
 
@@ -64,7 +100,7 @@ def extensions_of(params) -> list[str]:
 class Endpoint:
     __slots__ = ("port", "addresses", "tag", "init", "extensions")
 
-    def __init__(self, port: int, tag: int | None) -> None:
+    def __init__(self, port: int | None, tag: int | None) -> None:
         self.port = port
         self.addresses: set[str] = set()
         self.tag = tag          # the verification tag packets TO this endpoint carry
@@ -109,19 +145,19 @@ class Association:
         self.init_seen = self.init_ack_seen = False
         self.cookie_ack_seen = False
         self.packets = 0
-        self.chunks = (Counter(), Counter())
+        self.chunks: tuple[Tally, Tally] = (Tally(), Tally())
         self.flows = (DataFlow(), DataFlow())
         self.negotiated: list[int | None] | None = None
-        self.ending = {"kind": "none", "by": None, "first_frame": None, "abort_causes": []}
+        self.ending: dict[str, Any] = {"kind": "none", "by": None, "first_frame": None, "abort_causes": []}
         self.shutdown_sent = [False, False]
         self.closed = False
         self.aborted = False
         self.events: list[dict] = []
         self.anomalies: list[dict] = []
         self.anomaly_count = 0
-        self.checksums = (Counter(), Counter())   # per sender: status -> count, except good CRC32c
+        self.checksums: tuple[Tally, Tally] = (Tally(), Tally())   # per sender: status -> count, except good CRC32c
         self.good_checksums = [0, 0]
-        self.first_bad = [None, None]
+        self.first_bad: list[int | None] = [None, None]
         self.paths: dict[tuple[str, str], PathStats] = {}
         self.primary: list[PathStats | None] = [None, None]     # path of the latest new DATA per sender
         self.primary_changes: list[dict] = []
@@ -143,13 +179,13 @@ class Association:
         ev.update(extra)
         self.events.append(ev)
 
-    def anomaly(self, frame: int, kind: str, detail: str) -> None:
+    def anomaly(self, frame: int | None, kind: str, detail: str) -> None:
         self.anomaly_count += 1
         if len(self.anomalies) < MAX_PER_ASSOCIATION:
             self.anomalies.append({"frame": frame, "kind": kind, "detail": detail})
 
     # -- per packet ----------------------------------------------------------------------------------
-    def packet(self, rec, side: int, chunk_totals: dict) -> None:
+    def packet(self, rec: SctpRecord, side: int, chunk_totals: Tally) -> None:
         """Account one packet sent by `side`; its chunks are also counted into `chunk_totals`."""
         pkt = rec.packet
         frame = rec.frame
@@ -188,7 +224,7 @@ class Association:
                                      f"{chunk_name(t)} bundled with {len(chunks) - 1} other chunk(s)")
                     handler(self, c, side, rec, ps)
 
-    def _new_path(self, rec, side: int) -> "PathStats":
+    def _new_path(self, rec: SctpRecord, side: int) -> PathStats:
         self.eps[side].addresses.add(rec.src)
         self.eps[1 - side].addresses.add(rec.dst)
         ps = self.paths[(rec.src, rec.dst)] = PathStats(rec.frame, rec.src, rec.dst)
@@ -236,7 +272,7 @@ class Association:
             self.event(rec.ts, rec.frame, "COMM_UP", INITIATOR if side == RESPONDER else RESPONDER)
             self.event(rec.ts, rec.frame, "COMM_UP", side)
 
-    def _data(self, c, side: int, rec, ps) -> None:
+    def _data(self, c: Any, side: int, rec: SctpRecord, ps: PathStats) -> None:
         flow = self.flows[side]
         st, sent, late, new = (flow.data if c.type == DATA else flow.idata_chunk)(c, rec.frame, rec.ts)
         ps.data_chunks += 1
@@ -264,7 +300,7 @@ class Association:
                          f"DATA on stream {c.sid}, but {self.negotiated[side]} streams were negotiated "
                          f"{DIRECTIONS[side].replace('_', ' ')}")
 
-    def _sack(self, c, side: int, rec, ps) -> None:
+    def _sack(self, c: Any, side: int, rec: SctpRecord, ps: PathStats) -> None:
         flow = self.flows[1 - side]          # the DATA this SACK acknowledges
         if flow.acks.sack(c, flow.near(c.cum_tsn_ack), rec.ts, rec.frame):
             self.anomaly(rec.frame, "zero_window", f"the {SIDE_NAMES[side]} advertised a_rwnd 0")
@@ -517,9 +553,9 @@ def _hb_info(c) -> bytes:
     return b""
 
 
-_ALONE = frozenset((INIT, INIT_ACK, SHUTDOWN_COMPLETE))   # never bundled (RFC 9260 §6.10)
+_ALONE: Final = frozenset((INIT, INIT_ACK, SHUTDOWN_COMPLETE))  # never bundled (RFC 9260 §6.10)
 
-_HANDLERS = {
+_HANDLERS: Final = {
     INIT: Association._init, INIT_ACK: Association._init, COOKIE_ECHO: Association._cookie_echo,
     COOKIE_ACK: Association._cookie_ack, DATA: Association._data, I_DATA: Association._data,
     SACK: Association._sack, NR_SACK: Association._sack, HEARTBEAT: Association._heartbeat,

@@ -8,11 +8,15 @@ RFC 9260 §6.3.1 C5). Memory is bounded by MAX_OUTSTANDING.
 from __future__ import annotations
 
 from collections import deque
+from typing import Final, TYPE_CHECKING
 
 from sctpscope.analysis.serial import Running
 
-MAX_OUTSTANDING = 65536
-MAX_ZERO_WINDOW_PERIODS = 100
+if TYPE_CHECKING:
+    from sctpscope.decode.sctp.chunks import SackChunk
+
+MAX_OUTSTANDING: Final = 65536
+MAX_ZERO_WINDOW_PERIODS: Final = 100
 
 
 class AckTracker:
@@ -47,7 +51,7 @@ class AckTracker:
         if len(self.karn) < MAX_OUTSTANDING:
             self.karn.add(tsn)
 
-    def sack(self, c, cum: int | None, ts: float, frame: int) -> bool:
+    def sack(self, c: SackChunk, cum: int | None, ts: float, frame: int) -> bool:
         """A SACK or NR-SACK from the receiver; `cum` is its cumulative TSN ack, unwrapped.
         Returns True when it opens a zero-window period."""
         self.sacks += 1
@@ -58,7 +62,7 @@ class AckTracker:
         self.dup_tsns += len(c.dup_tsns)
         if c.type == 16:
             self.nr_sacks += 1
-            self.nr_gap_blocks += len(c.nr_gap_blocks)
+            self.nr_gap_blocks += len(c.nr_gap_blocks)  # type: ignore[arg-type]  # a list in every NR-SACK
         zero = self.window(c.a_rwnd, ts, frame)
         if cum is None:
             return zero
@@ -90,7 +94,10 @@ class AckTracker:
         return False
 
     def _close_zero(self, frame: int | None, ts: float | None) -> None:
-        start_frame, start = self.zero_since
+        zs = self.zero_since
+        if zs is None:
+            return
+        start_frame, start = zs
         if len(self.zero_periods) < MAX_ZERO_WINDOW_PERIODS:
             self.zero_periods.append({"first_frame": start_frame, "end_frame": frame, "start": start,
                                       "duration": None if ts is None else ts - start})

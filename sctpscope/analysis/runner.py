@@ -1,8 +1,10 @@
 """Run the analysis over capture files, on several cores when the capture is large, and merge the parts.
 
 Each worker reads the whole capture but decodes and analyses only the SCTP packets whose port pair it owns
-(decode.frame.port_partition): whole associations land in one worker, so the parts merge exactly, by
-adding counters and concatenating associations in order of their first frame.
+(decode.frame.Partition): whole associations land in one worker, so the parts merge exactly, by adding
+counters and concatenating associations in order of their first frame. The busiest port pairs of a sample
+of the capture are dealt out so that the workers' loads balance (`plan`): a hash alone leaves one worker
+with most of the work when a few port pairs carry most packets (SIGTRAN peers on 2905-2905, say).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from sctpscope.analysis.association import restart_detail
 from sctpscope.analysis.totals import Totals
 from sctpscope.analysis.tracker import Analysis
 from sctpscope.decode.sctp import chunk_name
-from sctpscope.pipeline import CaptureInfo, check_inputs, decode_files
+from sctpscope.decode.frame import Partition
+from sctpscope.pipeline import CaptureInfo, check_inputs, decode_files, sample_port_keys
 
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024   # below this, starting workers costs more than it saves
+PLAN_SAMPLE_FRAMES = 65536               # frames sampled to balance the workers' shares
 
 
 @dataclass
@@ -37,12 +41,16 @@ class Result:
 
 
 def analyse_part(files: Sequence[str], sctp_udp_ports: tuple[int, ...], verify: bool,
-                 partition: tuple[int, int] | None = None, path_max_retrans: int = 5) -> Result:
+                 partition: tuple[int, int, dict[int, int]] | None = None, path_max_retrans: int = 5) -> Result:
+    """One worker's share: `partition` = (this worker, workers, planned owners of port pairs); None: all.
+    (A plain tuple crosses to the worker process: compiled classes do not pickle.)"""
     infos: list[CaptureInfo] = []
     analysis = Analysis(path_max_retrans)
+    part = Partition(*partition) if partition is not None else None
     for frame in decode_files(files, infos, sctp_udp_ports=sctp_udp_ports, verify_checksum=verify,
-                              partition=partition):
+                              partition=part):
         analysis.add(frame)
+    analysis.totals.packets += sum(i.skipped for i in infos)     # frames another worker owns, counted unread
     analysis.finish()
     return Result(infos, analysis.totals, analysis.association_dicts(), analysis.unassociated_packets,
                   analysis.unassociated_chunks)
@@ -85,6 +93,18 @@ def merge(parts: Sequence[Result]) -> Result:
     return Result(infos, totals, associations, sum(p.unassociated_packets for p in parts), unassoc)
 
 
+def plan(counts: dict[int, int], parts: int) -> dict[int, int]:
+    """Deal the sampled port pairs out to `parts` workers, busiest first, each to the least loaded worker
+    (longest-processing-time first); pairs not in the sample are hashed (Partition.owner)."""
+    loads = [0] * parts
+    owners: dict[int, int] = {}
+    for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        w = min(range(parts), key=lambda i: (loads[i], i))
+        owners[key] = w
+        loads[w] += n
+    return owners
+
+
 def default_jobs(files: Sequence[str]) -> int:
     """One worker per core (at most 4) for large regular files; one for small files, pipes and stdin."""
     size = 0
@@ -111,10 +131,11 @@ def analyse(files: Sequence[str], *, sctp_udp_ports: tuple[int, ...] = (9899,), 
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    owners = plan(sample_port_keys(files, PLAN_SAMPLE_FRAMES, sctp_udp_ports), n)
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx) as pool:
-        futures = [pool.submit(analyse_part, files, sctp_udp_ports, verify, (k, n), path_max_retrans)
+        futures = [pool.submit(analyse_part, files, sctp_udp_ports, verify, (k, n, owners), path_max_retrans)
                    for k in range(1, n)]
-        parts = [analyse_part(files, sctp_udp_ports, verify, (0, n), path_max_retrans)]
+        parts = [analyse_part(files, sctp_udp_ports, verify, (0, n, owners), path_max_retrans)]
         parts.extend(f.result() for f in futures)
     return merge(parts)

@@ -38,7 +38,7 @@ class SeenSet:
     __slots__ = ("start", "floor", "above", "below", "cap", "evicted")
 
     def __init__(self, cap: int = 4096) -> None:
-        self.start: int | None = None   # the first number seen; lower ones are kept in `below`
+        self.start = 0                  # the first number seen (once floor is set); lower ones are kept in `below`
         self.floor: int | None = None
         self.above: set[int] = set()
         self.below: set[int] = set()
@@ -81,9 +81,10 @@ class SeenSet:
 
     def missing(self) -> int:
         """Numbers never seen between the floor and the highest number seen."""
-        if not self.above:
+        floor = self.floor
+        if not self.above or floor is None:
             return 0
-        return max(self.above) - self.floor - len(self.above)
+        return max(self.above) - floor - len(self.above)
 
     def highest(self) -> int | None:
         return max(self.above) if self.above else self.floor

@@ -8,17 +8,23 @@ capped, and what the caps drop is counted.
 
 from __future__ import annotations
 
-from collections import Counter
+from sctpscope.analysis.tally import Tally
+from typing import Final, TYPE_CHECKING
 
 from sctpscope.analysis.reliability import AckTracker
 from sctpscope.analysis.serial import SeenSet, Unwrapper
 
-MAX_PENDING_FRAGMENTS = 8192
-SSN_WINDOW = 1024                      # ordered messages remembered per stream for duplicate/late checks
-_WINDOW_MASK = (1 << SSN_WINDOW) - 1
-MAX_RETX_TRACKED = 65536
+if TYPE_CHECKING:
+    from sctpscope.decode.sctp.chunks import DataChunk, IDataChunk
 
-FLAG_E, FLAG_B, FLAG_U = 0x01, 0x02, 0x04
+MAX_PENDING_FRAGMENTS: Final = 8192
+SSN_WINDOW: Final = 1024  # ordered messages remembered per stream for duplicate/late checks
+_WINDOW_MASK: Final = (1 << SSN_WINDOW) - 1
+MAX_RETX_TRACKED: Final = 65536
+
+FLAG_E: Final = 0x01
+FLAG_B: Final = 0x02
+FLAG_U: Final = 0x04
 
 
 class StreamStats:
@@ -32,10 +38,10 @@ class StreamStats:
         self.sid = sid
         self.messages = self.data_chunks = self.bytes = 0
         self.ordered = self.unordered = self.fragmented = 0
-        self.ppids: Counter = Counter()
+        self.ppids: Tally = Tally()
         self.bits = bits
         self.first_ssn: int | None = None
-        self.lo: int | None = None       # lowest and highest unwrapped SSN (MID) of this reset epoch
+        self.lo = 0                      # lowest and highest unwrapped SSN (MID) of this reset epoch (lo: when hi is set)
         self.hi: int | None = None
         self.seen = 0                    # bitmap of SSNs seen within SSN_WINDOW below `hi`
         self.distinct = 0
@@ -92,14 +98,16 @@ class StreamStats:
         """A RE-CONFIG stream reset (RFC 6525): sequence numbers start again at 0."""
         self.gaps_before += self.ssn_gaps()
         self.resets += 1
-        self.lo = self.hi = None
+        self.lo = 0
+        self.hi = None
         self.seen = 0
         self.distinct = 0
 
     def ssn_gaps(self) -> int:
-        if self.hi is None:
+        hi = self.hi
+        if hi is None:
             return self.gaps_before
-        return self.gaps_before + max(0, self.hi - self.lo + 1 - self.distinct)
+        return self.gaps_before + max(0, hi - self.lo + 1 - self.distinct)
 
     def last_ssn(self) -> int | None:
         return None if self.hi is None else self.hi % (1 << self.bits)
@@ -164,7 +172,7 @@ class DataFlow:
             self.acks.retransmitted(u)
         return u, n
 
-    def data(self, c, frame: int, ts: float) -> tuple[StreamStats, int, bool, bool]:
+    def data(self, c: DataChunk, frame: int, ts: float) -> tuple[StreamStats, int, bool, bool]:
         """A DATA chunk: returns (stream, times this TSN was sent, message completed out of order?, new?)."""
         st = self.streams.get(c.sid)
         if st is None:
@@ -185,7 +193,7 @@ class DataFlow:
         st.bytes += c.payload_length
         flags = c.flags
         if flags & 3 == 3:          # B and E: a whole message in one chunk
-            return st, 1, st.message(flags & FLAG_U, c.ssn, c.ppid, 1), True
+            return st, 1, st.message(bool(flags & FLAG_U), c.ssn, c.ppid, 1), True
         self.pending[u] = (c.sid, c.ssn, flags, c.ppid, c.payload_length)
         late = self._assemble(u, st)
         if len(self.pending) > MAX_PENDING_FRAGMENTS:
@@ -218,7 +226,7 @@ class DataFlow:
             del pending[t]
         return st.message(bool(unordered), first[1], first[3], hi - lo + 1)
 
-    def idata_chunk(self, c, frame: int, ts: float) -> tuple[StreamStats, int, bool, bool]:
+    def idata_chunk(self, c: IDataChunk, frame: int, ts: float) -> tuple[StreamStats, int, bool, bool]:
         """An I-DATA chunk (RFC 8260): reassembly by (sid, U, MID) and FSN."""
         self.idata = True
         st = self.stream(c.sid, frame)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
+from sctpscope.analysis.tally import Tally
 from sctpscope.decode.sctp import chunk_name
 
 
@@ -17,10 +17,10 @@ class Totals:
 
     packets: int = 0
     sctp_packets: int = 0
-    chunk_types: Counter = field(default_factory=Counter)   # chunk type code -> count
-    checksums: Counter = field(default_factory=Counter)     # crc32c / adler32 / zero / bad / unchecked
+    chunk_types: Tally = field(default_factory=Tally)   # chunk type code -> count
+    checksums: Tally = field(default_factory=Tally)     # crc32c / adler32 / zero / bad / unchecked
     malformed: int = 0          # SCTP packets with at least one decode problem
-    problems: Counter = field(default_factory=Counter)      # problem code -> count (every layer)
+    problems: Tally = field(default_factory=Tally)      # problem code -> count (every layer)
     quoted: int = 0             # SCTP headers quoted inside ICMP errors (not SCTP packets)
     udp_encapsulated: int = 0
 

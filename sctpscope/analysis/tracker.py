@@ -9,15 +9,17 @@ packet and learns the other tag from the first packet of the reverse direction.
 
 from __future__ import annotations
 
-from collections import Counter
 
 from sctpscope.analysis.association import (ABORT, INIT, INIT_ACK, INITIATOR, RESPONDER, SHUTDOWN_COMPLETE,
                                             Association, Endpoint)
+from sctpscope.analysis.tally import Tally
 from sctpscope.analysis.totals import Totals
 from sctpscope.decode.frame import DecodedFrame, SctpRecord
 from sctpscope.decode.sctp import chunk_name
 
-Key = tuple[int, int, int]
+# Ports and tags of a decoded header (SctpPacket types them `int | None`: None only when header_ok is False,
+# and such packets never reach the tracker).
+Key = tuple[int | None, int | None, int | None]
 
 
 class Analysis:
@@ -29,9 +31,9 @@ class Analysis:
         self.associations: list[Association] = []
         self.index: dict[Key, tuple[Association, int]] = {}
         # (src port, dst port) -> association waiting to learn the tag of packets sent that way
-        self.waiting: dict[tuple[int, int], tuple[Association, int]] = {}
+        self.waiting: dict[tuple[int | None, int | None], tuple[Association, int]] = {}
         self.unassociated_packets = 0
-        self.unassociated_chunks: Counter = Counter()
+        self.unassociated_chunks: Tally = Tally()
         #: when a list: every association a packet is accounted to is appended (None for out-of-the-blue
         #: packets), in packet order; the TUI's frame index reads and clears it after each `add`
         self.members: list[Association | None] | None = None
@@ -188,7 +190,7 @@ class Analysis:
                       f"0x{known.eps[1].tag:08x})")
         return a, INITIATOR
 
-    def _open_between(self, sport: int, dport: int) -> Association | None:
+    def _open_between(self, sport: int | None, dport: int | None) -> Association | None:
         for a in reversed(self.associations[-64:]):
             ports = (a.eps[0].port, a.eps[1].port)
             if ports in ((sport, dport), (dport, sport)) and not a.closed and not a.aborted:

@@ -6,7 +6,7 @@ This package must not import sctpscope.decode.
 """
 
 from sctpscope.capture.linktypes import DECODED_LINKTYPES, LINKTYPE_NAMES, linktype_name
-from sctpscope.capture.reader import Capture, Frame, Interface, open_capture
+from sctpscope.capture.reader import Capture, Frame, Interface, RecordSkip, open_capture
 from sctpscope.capture.writer import PcapngWriter, WriterError
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Frame",
     "Interface",
     "LINKTYPE_NAMES",
+    "RecordSkip",
     "linktype_name",
     "open_capture",
     "PcapngWriter",

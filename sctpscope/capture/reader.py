@@ -23,18 +23,18 @@ import struct
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator, NamedTuple
+from typing import Final, Any, BinaryIO, Iterator, NamedTuple, cast
 
 from sctpscope.capture.linktypes import linktype_name
 from sctpscope.errors import CaptureError
 from sctpscope.problems import Problem
 
-CHUNK = 1 << 20
+CHUNK = 1 << 20  # not Final: tests shrink it (monkeypatch) to cross buffer refills
 #: Largest record accepted; anything bigger is taken for a corrupt length (tshark's own limit is 256 KiB).
-MAX_RECORD = 1 << 24
+MAX_RECORD: Final = 1 << 24
 
 # pcap magic numbers as read little-endian from the first four bytes
-_PCAP_MAGICS = {
+_PCAP_MAGICS: Final = {
     # bytes: (endian, nanosecond, modified-record-header)
     b"\xd4\xc3\xb2\xa1": ("<", False, False),
     b"\xa1\xb2\xc3\xd4": (">", False, False),
@@ -43,20 +43,20 @@ _PCAP_MAGICS = {
     b"\x34\xcd\xb2\xa1": ("<", False, True),  # Alexey Kuznetsov's modified pcap
     b"\xa1\xb2\xcd\x34": (">", False, True),
 }
-_PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
-_GZIP_MAGIC = b"\x1f\x8b"
+_PCAPNG_SHB: Final = b"\x0a\x0d\x0d\x0a"
+_GZIP_MAGIC: Final = b"\x1f\x8b"
 
-_BT_SHB = 0x0A0D0D0A
-_BT_IDB = 1
-_BT_OPB = 2
-_BT_SPB = 3
-_BT_EPB = 6
+_BT_SHB: Final = 0x0A0D0D0A
+_BT_IDB: Final = 1
+_BT_OPB: Final = 2
+_BT_SPB: Final = 3
+_BT_EPB: Final = 6
 #: non-packet records that tshark nevertheless numbers as frames: custom blocks, systemd journal export
-_NUMBERED_NON_PACKETS = frozenset({0x00000BAD, 0x40000BAD, 0x00000009})
-_PACKET_BLOCKS = frozenset({_BT_EPB, _BT_SPB, _BT_OPB})
-_NATIVE = "<" if sys.byteorder == "little" else ">"
+_NUMBERED_NON_PACKETS: Final = frozenset({0x00000BAD, 0x40000BAD, 0x00000009})
+_PACKET_BLOCKS: Final = frozenset({_BT_EPB, _BT_SPB, _BT_OPB})
+_NATIVE: Final = "<" if sys.byteorder == "little" else ">"
 
-_S = {
+_S: Final = {
     e: {
         "pcap_global": struct.Struct(e + "HHiIII"),
         "pcap_rec": struct.Struct(e + "IIII"),
@@ -91,7 +91,7 @@ class Frame(NamedTuple):
 
 #: ``_new_frame(Frame, (number, ts, linktype, data, caplen, orig_len, interface))``: builds a Frame
 #: without the Python-level ``__new__`` (all seven fields must be given).
-_new_frame = tuple.__new__
+_new_frame: Final = tuple.__new__
 
 
 @dataclass(slots=True)
@@ -154,6 +154,15 @@ def _read_exactly(f: BinaryIO, n: int) -> bytes:
     return out
 
 
+class RecordSkip:
+    """What Capture.skip holds: `skip(linktype, buffer, start, end)` says from the record's raw bytes
+    buffer[start:end] whether to pass over it (count and number it, build and yield nothing). A class
+    rather than a callable: compiled (mypyc), subclasses are called natively, which matters per record."""
+
+    def skip(self, linktype: int, buf: bytes, start: int, end: int) -> bool:
+        return False
+
+
 class Capture:
     """An open capture file; iterate it for :class:`Frame` objects (streaming, single pass)."""
 
@@ -167,13 +176,21 @@ class Capture:
         self.compression: str | None = None  # "gzip" | "bzip2" | "xz" | None
         #: pcapng records tshark numbers as frames but which are no packets (custom blocks...): not yielded
         self.skipped_records = 0
-        self._files: list = []
+        self._files: list[Any] = []
         self._buf = b""
         self._pos = 0
         self._base = 0  # file offset (of the uncompressed stream) of self._buf[0]
         self._eof = False
         self._number = 0
-        self._gen: Iterator[Frame] | None = None
+        self._gen: Iterator[Frame | None] | None = None
+        #: optional RecordSkip: records its `skip` returns True for (a parallel worker's frames owned by
+        #: another worker) are counted and numbered but not yielded; the caller decides from the raw bytes
+        #: without the cost of building a Frame (see pipeline.decode_files)
+        self.skip: RecordSkip | None = None
+        self.skipped = 0
+        #: (number, ts) of the first and last skipped record
+        self.skipped_first: tuple[int, float] | None = None
+        self.skipped_last: tuple[int, float] | None = None
         try:
             self._open()
         except BaseException:
@@ -211,6 +228,7 @@ class Capture:
         if kind is not None:
             self.compressed = True
             src = io.BufferedReader(_Chain(head, raw))
+            dec: Any
             if kind == "gzip":
                 dec = gzip.GzipFile(fileobj=src, mode="rb")
             elif kind == "bzip2":
@@ -259,10 +277,10 @@ class Capture:
         bom = self._buf[8:12]
         if bom not in (b"\x1a\x2b\x3c\x4d", b"\x4d\x3c\x2b\x1a"):
             raise CaptureError(f"{self.path}: not a pcapng file (bad byte-order magic {bom.hex(' ')})")
-        self._gen = self._iter_pcapng()
+        gen = self._gen = self._iter_pcapng()
         # Read the section and interface descriptions up to the first packet record (the generator
         # yields None there), so that link_types is known right after opening.
-        next(self._gen, None)
+        next(gen, None)
 
     # ------------------------------------------------------------------ buffer
     def _fill(self, need: int) -> bool:
@@ -297,6 +315,12 @@ class Capture:
         self._pos = 0
         return have >= need
 
+    def _skipped(self, number: int, ts: float) -> None:
+        self.skipped += 1
+        if self.skipped_first is None:
+            self.skipped_first = (number, ts)
+        self.skipped_last = (number, ts)
+
     def _problem(self, code: str, offset: int, needed: int | None = None, available: int | None = None, detail: str = "") -> None:
         self.problems.append(Problem(code, self.format, offset, needed, available, detail))
 
@@ -305,6 +329,16 @@ class Capture:
         unpack = _S[endian]["pcap_rec"].unpack_from
         hlen = 24 if modified else 16
         scale = 1e-9 if nanos else 1e-6
+        # typed locals: compiled (mypyc), the loop then works on machine integers
+        sec: int
+        frac: int
+        caplen: int
+        orig_len: int
+        pos: int
+        start: int
+        end: int
+        blen: int
+        number: int
         fill = self._fill
         number = self._number
         F = Frame
@@ -312,6 +346,7 @@ class Capture:
         max_record = MAX_RECORD
         while True:
             # fast loop: every record wholly inside the buffer, no attribute access
+            skip = self.skip
             buf = self._buf
             pos = self._pos
             blen = len(buf)
@@ -322,7 +357,10 @@ class Capture:
                 if end > blen or caplen > max_record:
                     break
                 number += 1
-                yield new(F, (number, sec + frac * scale, linktype, buf[start:end], caplen, orig_len, 0))
+                if skip is not None and skip.skip(linktype, buf, start, end):
+                    self._skipped(number, sec + frac * scale)
+                else:
+                    yield new(F, (number, sec + frac * scale, linktype, buf[start:end], caplen, orig_len, 0))
                 pos = end
                 start = end + hlen
             self._pos = pos
@@ -358,15 +396,31 @@ class Capture:
         #: (linktype, tsdiv, tsoffset) per interface of the current section, for the fast loop
         ifinfo: list[tuple[int, int, int]] = []
         fill = self._fill
-        number = self._number
+        number: int = self._number
         last_ts = 0.0
         primed = False
+        # typed locals of the fast loop (compiled with mypyc: machine integers)
+        btype: int
+        blen: int
+        ifid: int
+        th: int
+        tl: int
+        caplen: int
+        orig_len: int
+        pos: int
+        end: int
+        start: int
+        blen_buf: int
+        lt: int
+        d: int
+        tsoff: int
         F = Frame
         new = _new_frame
         max_record = MAX_RECORD
         while True:
             if primed and not self._pos & 3:
                 # fast loop: well-formed enhanced packet blocks wholly inside the buffer
+                skip = self.skip    # read here: set by the caller after opening, which starts this generator
                 epb_unpack = s["epb7"].unpack_from
                 buf = self._buf
                 pos = self._pos
@@ -374,6 +428,7 @@ class Capture:
                 # The buffer starts on a block boundary and blocks are multiples of 4 bytes (so pos is
                 # too; checked above): a view as 32-bit words reads the trailing block length with one
                 # index, native order (a memoryview) or not.
+                words: Any
                 if endian == _NATIVE:
                     words = memoryview(buf)[: blen_buf & ~3].cast("I")
                 else:
@@ -396,7 +451,10 @@ class Capture:
                     if tsoff:
                         last_ts += tsoff
                     start = pos + 28
-                    yield new(F, (number, last_ts, lt, buf[start:start + caplen], caplen, orig_len, ifid))
+                    if skip is not None and skip.skip(lt, buf, start, start + caplen):
+                        self._skipped(number, last_ts)
+                    else:
+                        yield new(F, (number, last_ts, lt, buf[start:start + caplen], caplen, orig_len, ifid))
                     pos = end
                 self._pos = pos
                 self._number = number
@@ -544,10 +602,10 @@ class Capture:
     def __iter__(self) -> Iterator[Frame]:
         # the reading generator itself: no per-frame wrapper; iterating again resumes where it stopped
         gen = self._gen
-        return gen if gen is not None else iter(())
+        return cast(Iterator[Frame], gen) if gen is not None else iter(())  # None was consumed at opening
 
     def close(self) -> None:
-        for f in reversed(self._files):
+        for f in self._files[::-1]:
             try:
                 f.close()
             except Exception:

@@ -60,10 +60,11 @@ class FragmentReassembler:
                 if d.first_ts >= limit:
                     break
                 self._drop(k)
-        d = pending.get(key)
-        if d is None:
-            d = _Datagram(ts)
-            pending[key] = d
+        got = pending.get(key)
+        if got is None:
+            d = pending[key] = _Datagram(ts)
+        else:
+            d = got
         n = len(payload)
         stop = start + n
         dup = False

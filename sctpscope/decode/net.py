@@ -13,58 +13,57 @@ from __future__ import annotations
 
 import socket
 import struct
-from collections import namedtuple
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from sctpscope.decode.fragments import FragmentReassembler
 from sctpscope.problems import Problem
 
-_H = struct.Struct("!H")
-_HH = struct.Struct("!HH")
-_HHH = struct.Struct("!HHH")
-_I = struct.Struct("!I")
-_LE_I = struct.Struct("<I")
-_u16 = _H.unpack_from
-_u32 = _I.unpack_from
+_H: Final = struct.Struct("!H")
+_HH: Final = struct.Struct("!HH")
+_HHH: Final = struct.Struct("!HHH")
+_I: Final = struct.Struct("!I")
+_LE_I: Final = struct.Struct("<I")
+_u16: Final = _H.unpack_from
+_u32: Final = _I.unpack_from
 
-_inet_ntop = socket.inet_ntop
-_AF_INET = socket.AF_INET
-_AF_INET6 = socket.AF_INET6
+_inet_ntop: Final = socket.inet_ntop
+_AF_INET: Final = socket.AF_INET
+_AF_INET6: Final = socket.AF_INET6
 
-ETH_IPV4 = 0x0800
-ETH_IPV6 = 0x86DD
-ETH_TEB = 0x6558  # transparent Ethernet bridging (Geneve, GRE)
-_VLAN_TPIDS = frozenset({0x8100, 0x88A8, 0x9100, 0x9200})
-_MPLS = frozenset({0x8847, 0x8848})
-_PPPOE_SESSION = 0x8864
+ETH_IPV4: Final = 0x0800
+ETH_IPV6: Final = 0x86DD
+ETH_TEB: Final = 0x6558  # transparent Ethernet bridging (Geneve, GRE)
+_VLAN_TPIDS: Final = frozenset({0x8100, 0x88A8, 0x9100, 0x9200})
+_MPLS: Final = frozenset({0x8847, 0x8848})
+_PPPOE_SESSION: Final = 0x8864
 
-_BSD_AF_INET = 2
-_BSD_AF_INET6 = frozenset({24, 28, 30})
+_BSD_AF_INET: Final = 2
+_BSD_AF_INET6: Final = frozenset({24, 28, 30})
 
-_ICMP4_ERRORS = frozenset({3, 4, 5, 11, 12})
-_ICMP6_ERRORS = frozenset({1, 2, 3, 4})
-_IP6_EXT_GENERIC = frozenset({0, 43, 60, 135, 139, 140})  # (len+1)*8 byte headers
+_ICMP4_ERRORS: Final = frozenset({3, 4, 5, 11, 12})
+_ICMP6_ERRORS: Final = frozenset({1, 2, 3, 4})
+_IP6_EXT_GENERIC: Final = frozenset({0, 43, 60, 135, 139, 140})  # (len+1)*8 byte headers
 
-_PROTO_NAMES = {59: "ipv6-nonxt", 1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 41: "ipv6", 47: "gre", 50: "esp", 58: "icmpv6", 89: "ospf", 103: "pim", 112: "vrrp", 132: "sctp", 136: "udplite"}
+_PROTO_NAMES: Final = {59: "ipv6-nonxt", 1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 41: "ipv6", 47: "gre", 50: "esp", 58: "icmpv6", 89: "ospf", 103: "pim", 112: "vrrp", 132: "sctp", 136: "udplite"}
 
-_MAX_DEPTH = 8
+_MAX_DEPTH: Final = 8
 
 # fast path (NetDecoder.decode): fixed-layout headers read with one unpack each
 #: from an Ethernet type field: type, IPv4 version+IHL, total length, flags+fragment offset, protocol, src+dst
 #: (the addresses as one 64-bit integer: a cheaper cache key than bytes)
-_E4 = struct.Struct("!HBxH2xHxB2xQ").unpack_from
+_E4: Final = struct.Struct("!HBxH2xHxB2xQ").unpack_from
 #: IPv4 header: version+IHL, total length, flags+fragment offset, protocol, src+dst
-_IP4 = struct.Struct("!BxH2xHxB2xQ").unpack_from
+_IP4: Final = struct.Struct("!BxH2xHxB2xQ").unpack_from
 #: IPv6 header: version+class, payload length, next header, src+dst
-_IP6 = struct.Struct("!B3xHBx32s").unpack_from
-_RAW_LINKS = frozenset({101, 12, 14, 228})  # raw IP (version from the header) and LINKTYPE_IPV4
-_ENC_E4 = ("ether", "ipv4")
-_ENC_E6 = ("ether", "ipv6")
-_ENC_EV4 = ("ether", "vlan", "ipv4")
-_ENC_SLL4 = ("linux-sll", "ipv4")
-_ENC_SLL24 = ("linux-sll2", "ipv4")
-_ENC_4 = ("ipv4",)
-_ENC_RAW4 = ("raw", "ipv4")
+_IP6: Final = struct.Struct("!B3xHBx32s").unpack_from
+_RAW_LINKS: Final = frozenset({101, 12, 14, 228})  # raw IP (version from the header) and LINKTYPE_IPV4
+_ENC_E4: Final = ("ether", "ipv4")
+_ENC_E6: Final = ("ether", "ipv6")
+_ENC_EV4: Final = ("ether", "vlan", "ipv4")
+_ENC_SLL4: Final = ("linux-sll", "ipv4")
+_ENC_SLL24: Final = ("linux-sll2", "ipv4")
+_ENC_4: Final = ("ipv4",)
+_ENC_RAW4: Final = ("raw", "ipv4")
 
 
 class Carried(NamedTuple):
@@ -81,27 +80,20 @@ class Carried(NamedTuple):
     fragmented: bool = False  # reassembled from IP fragments
 
 
-_NetResultBase = namedtuple("_NetResultBase", ("carried", "problems", "layers"))
-
-
-class NetResult(_NetResultBase):
+class NetResult(NamedTuple):
     """What one frame holds: a named tuple of three lists (the tuple is immutable, the lists are not).
 
-    carried: list[Carried] -- the SCTP packets found
-    problems: list[Problem]
-    layers: list[str] -- every layer walked, in order (e.g. ether, ipv4, tcp)
+    (A typing.NamedTuple, built with ``_tnew(NetResult, ([], [], []))``: mypyc cannot compile a class
+    derived from a collections.namedtuple.)
     """
 
-    __slots__ = ()
-
-    def __new__(cls, carried: list[Carried] | None = None, problems: list[Problem] | None = None,
-                layers: list[str] | None = None) -> "NetResult":
-        return _tnew(cls, ([] if carried is None else carried, [] if problems is None else problems,
-                           [] if layers is None else layers))
+    carried: list[Carried]  # the SCTP packets found
+    problems: list[Problem]
+    layers: list[str]  # every layer walked, in order (e.g. ether, ipv4, tcp)
 
 
 #: ``_tnew(Cls, (field, ...))`` builds a Carried / NetResult without a Python-level ``__new__``
-_tnew = tuple.__new__
+_tnew: Final = tuple.__new__
 
 
 class NetDecoder:
@@ -129,9 +121,11 @@ class NetDecoder:
         #: the fast path's caches: src+dst addresses (IPv4: as a 64-bit integer, IPv6: 32 bytes) -> (src, dst) strings
         self._pair4: dict[int, tuple[str, str]] = {}
         self._pair6: dict[bytes, tuple[str, str]] = {}
-        if not fast:
-            # the general walker only (tests check that both give the same results)
-            self.decode = self._decode_general  # type: ignore[method-assign]
+        #: False: the general walker only (tests check that both give the same results). A flag, not an
+        #: instance attribute shadowing decode(): compiled (mypyc) classes have no instance __dict__.
+        self.fast = fast
+        #: frames decoded by the general walker (tests use it to see whether the fast path was taken)
+        self.general_walks = 0
         self._links = {
             1: self._ether,
             113: self._sll,
@@ -150,6 +144,36 @@ class NetDecoder:
         """Whether frames of this link type are decoded (others are counted, with a problem)."""
         return linktype in self._links
 
+    def fast_sctp_offset(self, linktype: int, buf: bytes, start: int, end: int) -> int:
+        """Where in `buf` the fast path of `decode` would find the SCTP packet of the frame buf[start:end]
+        (Ethernet, one optional 802.1Q tag, IPv4 without options or fragments or IPv6 without extension
+        headers, at least 4 SCTP bytes), or -1 for any other frame. Mirrors decode's conditions exactly:
+        such a frame decodes to that one SCTP packet and no problem. Byte by byte, no unpacking: it runs
+        on every frame of a parallel worker."""
+        n = end - start
+        if linktype != 1 or n < 38:
+            return -1
+        s = start
+        et_hi = buf[s + 12]
+        et_lo = buf[s + 13]
+        if et_hi == 0x08 and et_lo == 0x00:
+            if buf[s + 14] == 0x45 and buf[s + 23] == 132 and not buf[s + 20] & 0x3F and not buf[s + 21]:
+                tot = buf[s + 16] << 8 | buf[s + 17]
+                if 24 <= tot <= n - 14:
+                    return s + 34
+        elif et_hi == 0x86 and et_lo == 0xDD:
+            if n >= 58 and buf[s + 20] == 132 and buf[s + 14] >> 4 == 6:
+                plen = buf[s + 18] << 8 | buf[s + 19]
+                if 4 <= plen <= n - 54:
+                    return s + 54
+        elif et_hi == 0x81 and et_lo == 0x00 and n >= 42:
+            if (buf[s + 16] == 0x08 and buf[s + 17] == 0x00 and buf[s + 18] == 0x45 and buf[s + 27] == 132
+                    and not buf[s + 24] & 0x3F and not buf[s + 25]):
+                tot = buf[s + 20] << 8 | buf[s + 21]
+                if 24 <= tot <= n - 18:
+                    return s + 38
+        return -1
+
     def decode(self, linktype: int, data: bytes, ts: float, orig_len: int | None = None) -> NetResult:
         """Decode one frame. ``orig_len`` (the frame's original length) lets a frame cut by the
         snapshot length still carry its SCTP bytes; by default the captured length is the frame length.
@@ -160,6 +184,19 @@ class NetDecoder:
         exactly what the general walker (``_decode_general``) would. Anything else, or anything
         doubtful, goes to the general walker.
         """
+        if not self.fast:
+            return self._decode_general(linktype, data, ts, orig_len)
+        # typed locals (compiled with mypyc: machine integers, no generic comparisons)
+        et: int
+        vhl: int
+        tot: int
+        frag: int
+        proto: int
+        addrs: int
+        vfc: int
+        plen: int
+        nh: int
+        addrs6: bytes
         n = len(data)
         if linktype == 1:
             if n >= 34:
@@ -175,11 +212,11 @@ class NetDecoder:
                         ))
                 elif et == 0x86DD:
                     if n >= 54:
-                        vfc, plen, nh, addrs = _IP6(data, 14)
+                        vfc, plen, nh, addrs6 = _IP6(data, 14)
                         if nh == 132 and vfc >> 4 == 6 and 0 < plen <= n - 54:
-                            pair = self._pair6.get(addrs)
+                            pair = self._pair6.get(addrs6)
                             if pair is None:
-                                pair = self._pairs6(addrs)
+                                pair = self._pairs6(addrs6)
                             return _tnew(NetResult, (
                                 [_tnew(Carried, (pair[0], pair[1], 6, data[54:54 + plen], 54, _ENC_E6, False, False, False))],
                                 [], ["ether", "ipv6", "sctp"],
@@ -237,6 +274,7 @@ class NetDecoder:
 
     def _decode_general(self, linktype: int, data: bytes, ts: float, orig_len: int | None = None) -> NetResult:
         """decode() by the general walker, whatever the frame."""
+        self.general_walks += 1
         res = _tnew(NetResult, ([], [], []))
         fn = self._links.get(linktype)
         if fn is None:

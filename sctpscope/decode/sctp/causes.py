@@ -250,7 +250,7 @@ CAUSE_DECODERS = {
 
 def decode_causes(buf, start: int, stop: int, ctx: Ctx, layer: str = "cause"):
     """Decode the causes in [start, stop) as tshark's dissect_error_causes does. Returns (causes, fatal)."""
-    out = []
+    out: list = []
     off = start
     while off < stop:
         rem = stop - off

@@ -398,7 +398,7 @@ def decode_params(buf, start: int, stop: int, ctx: Ctx, layer: str = "param"):
 
     Returns (params, fatal). The last parameter's missing padding is tolerated (padding_ok=False).
     """
-    out = []
+    out: list = []
     off = start
     while off < stop:
         rem = stop - off
