@@ -113,8 +113,10 @@ class MypycHook(BuildHookInterface):
             return
         root = self.root
         clean(root)          # never ship or keep extensions of an earlier build
-        if os.environ.get("SCTPSCOPE_PURE_PYTHON", "") not in ("", "0"):
-            self.app.display_info("sctpscope: SCTPSCOPE_PURE_PYTHON set: pure-Python build")
+        # Opt-in for now: with live capture and the TUI index on top, 50 tests still fail compiled (an
+        # interpreted subclass of the compiled RecordSkip, the live stream parser); pure Python passes all.
+        if os.environ.get("SCTPSCOPE_COMPILE", "") in ("", "0"):
+            self.app.display_info("sctpscope: pure-Python build (SCTPSCOPE_COMPILE=1 compiles the hot path)")
             return
         try:
             import mypyc.build  # noqa: F401

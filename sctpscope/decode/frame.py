@@ -135,7 +135,7 @@ class FrameDecoder:
         out = DecodedFrame(number, ts, [], [], list(problems) if problems and lead else [], layers)
         for c in carried:
             # (unpacked at once: compiled, a named tuple's fields by name are descriptor lookups)
-            src, dst, ip_version, payload, offset, encap, udp_encapsulated, fragmented, quoted = c
+            src, dst, ip_version, payload, offset, encap, udp_encapsulated, quoted, fragmented = c
             if quoted:
                 if not lead:
                     continue
