@@ -2,7 +2,7 @@
 
 The modules in COMPILED are ordinary Python; mypyc turns them into C extensions that run the same code
 ~1.5x faster. Compiling is best effort: without mypy, a C compiler or Python's headers (Debian:
-python3-dev), or with SCTPSCOPE_PURE_PYTHON=1 in the environment, the wheel is the pure-Python one and
+python3-dev), or unless SCTPSCOPE_COMPILE=1 is in the environment (opt-in for now), the wheel is the pure-Python one and
 works the same, only slower. A compiled module shadows its .py file (Python imports the extension first).
 
 * `pip install .` (wheel): built in a temporary directory; the extensions go into the wheel only.
