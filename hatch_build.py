@@ -1,9 +1,9 @@
 """Build hook (hatchling's `custom` hook, see pyproject.toml): compile the hot modules with mypyc.
 
 The modules in COMPILED are ordinary Python; mypyc turns them into C extensions that run the same code
-~1.5x faster. Compiling is best effort: without mypy, a C compiler or Python's headers (Debian:
-python3-dev), or unless SCTPSCOPE_COMPILE=1 is in the environment (opt-in for now), the wheel is the pure-Python one and
-works the same, only slower. A compiled module shadows its .py file (Python imports the extension first).
+~1.5x faster. Compiling is best effort: without mypy, a C compiler or Python's headers (Debian: gcc,
+python3-dev), or with SCTPSCOPE_COMPILE=0 in the environment, the wheel is the pure-Python one and works the
+same, only slower. A compiled module shadows its .py file (Python imports the extension first).
 
 * `pip install .` (wheel): built in a temporary directory; the extensions go into the wheel only.
 * `pip install -e .` (editable): built in place, next to the sources, since the sources are what is
@@ -113,10 +113,8 @@ class MypycHook(BuildHookInterface):
             return
         root = self.root
         clean(root)          # never ship or keep extensions of an earlier build
-        # Opt-in for now: with live capture and the TUI index on top, 50 tests still fail compiled (an
-        # interpreted subclass of the compiled RecordSkip, the live stream parser); pure Python passes all.
-        if os.environ.get("SCTPSCOPE_COMPILE", "") in ("", "0"):
-            self.app.display_info("sctpscope: pure-Python build (SCTPSCOPE_COMPILE=1 compiles the hot path)")
+        if os.environ.get("SCTPSCOPE_COMPILE", "") == "0":
+            self.app.display_info("sctpscope: pure-Python build (SCTPSCOPE_COMPILE=0)")
             return
         try:
             import mypyc.build  # noqa: F401

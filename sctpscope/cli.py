@@ -1,10 +1,9 @@
-"""Command line: `sctpscope packets|report|verify FILE...`, `sctpscope [open] FILE` (the terminal UI);
-errors are one line, never a traceback."""
+"""Command line: `sctpscope packets|report|ladder|verify FILE...`, `sctpscope [open] FILE` (the terminal UI),
+`sctpscope` alone (the captures opened before); errors are one line, never a traceback."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -62,8 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="association id(s), as in report")
     p.add_argument("-w", "--write", required=True, metavar="OUT", help="the pcapng to write ('-': standard output)")
 
-    p = sub.add_parser("open", help="the terminal UI (the default for `sctpscope FILE`); the packet list "
-                                    "when standard output is not a terminal")
+    p = sub.add_parser("ladder", help="the ladder diagram of some associations (the Timeline tab) as text, or "
+                                      "as an SVG sequence diagram")
+    _add_input_options(p)
+    p.add_argument("-a", "--association", type=int, nargs="+", required=True, metavar="N",
+                   help="association id(s), as in report; several are drawn one after the other")
+    p.add_argument("--svg", action="store_true", help="write an SVG sequence diagram instead of text")
+    p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of standard output")
+    p.add_argument("--fold", action="store_true", help="text: fold each run of DATA/SACK chunks into one line, "
+                                                       "as the Timeline tab first shows it")
+    p.add_argument("--width", type=int, metavar="COLUMNS", help="text: line width (default: wide enough for "
+                                                                "every label)")
+
+    p = sub.add_parser("open", help="the terminal UI (the default for `sctpscope FILE`; `sctpscope` alone picks "
+                                    "one of the captures opened before); the packet list when standard output "
+                                    "is not a terminal")
     _add_input_options(p)
 
     p = sub.add_parser("verify", help="decode with tshark too and list every field where the two disagree")
@@ -140,7 +152,9 @@ def cmd_report(args: argparse.Namespace, out) -> int:
     else:
         doc = run_report(args.files, _ports(args), not args.no_checksum, args.jobs, args.path_max_retrans)
     if args.json:
-        text = json.dumps(doc, indent=1) + "\n"
+        from sctpscope.export.formats import report_json
+
+        text = report_json(doc)
     else:
         from sctpscope.report.summary import render_summary
         text = render_summary(doc)
@@ -210,6 +224,21 @@ def cmd_extract(args: argparse.Namespace, out) -> int:
     return 0
 
 
+def cmd_ladder(args: argparse.Namespace, out) -> int:
+    from sctpscope.export.formats import write_text
+    from sctpscope.export.ladder import file_timelines, ladder_svg, ladder_text
+
+    if args.width is not None and args.width < 40:
+        raise SctpscopeError("--width: at least 40 columns")
+    items = file_timelines(args.files, args.association, sctp_udp_ports=_ports(args), verify=not args.no_checksum)
+    text = ladder_svg(items) if args.svg else ladder_text(items, width=args.width, fold=args.fold)
+    if args.output and args.output != "-":
+        write_text(args.output, text)
+    else:
+        out.write(text)
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace, out) -> int:
     from sctpscope.oracle.verify import verify_file
 
@@ -227,14 +256,37 @@ def cmd_open(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recent(out) -> int:
+    """`sctpscope` alone: the recent-files picker on a terminal; else the list of captures opened before
+    (usage when there is none)."""
+    from sctpscope.state import State, recent_lines
+
+    state = State()
+    entries = state.recent()
+    for notice in state.notices:
+        print(f"sctpscope: {notice}", file=sys.stderr)
+    if not entries:
+        build_parser().print_help()
+        return 2
+    if out.isatty():
+        from sctpscope.tui import run   # textual is imported only now
+
+        run([])
+        return 0
+    for line in recent_lines(entries):
+        out.write(line + "\n")
+    return 0
+
+
 COMMANDS = {"packets": cmd_packets, "report": cmd_report, "verify": cmd_verify, "follow": cmd_follow,
-            "extract": cmd_extract}
+            "extract": cmd_extract, "ladder": cmd_ladder}
 
 
 def _add_live_parsers(sub) -> None:
     """`live` and `interfaces` (sctpscope.live.command does the work)."""
-    p = sub.add_parser("live", help="capture SCTP from an interface (AF_PACKET), write pcapng, analyse as it "
-                                    "arrives: the terminal UI, or the report with --json/--duration/--count")
+    p = sub.add_parser("live", help="capture SCTP from an interface (AF_PACKET, or dumpcap/tshark: --engine), "
+                                    "write pcapng, analyse as it arrives: the terminal UI, or the report with "
+                                    "--json/--duration/--count")
     p.add_argument("-i", "--interface", required=True, metavar="IFACE",
                    help="interface to capture on, or 'any' (`sctpscope interfaces` lists them)")
     p.add_argument("-w", "--write", metavar="FILE",
@@ -253,9 +305,13 @@ def _add_live_parsers(sub) -> None:
     p.add_argument("-s", "--snaplen", type=int, default=262144, metavar="BYTES",
                    help="bytes kept of each frame (default 262144)")
     p.add_argument("--promisc", action="store_true", help="put the interface in promiscuous mode")
-    p.add_argument("--user", metavar="USER", help="after opening the socket (as root), continue as USER")
-    p.add_argument("--engine", choices=("af_packet", "tshark"), default="af_packet",
-                   help="af_packet (default): sctpscope's own socket; tshark: dumpcap captures")
+    p.add_argument("--user", metavar="USER", help="after opening the socket (as root), continue as USER "
+                                                  "(--engine af_packet only)")
+    p.add_argument("--engine", choices=("af_packet", "tshark", "dumpcap"), default="af_packet",
+                   help="af_packet (default): sctpscope's own packet socket (Linux, root or CAP_NET_RAW); "
+                        "tshark: pyshark's LiveCapture (dumpcap into tshark), where only Wireshark's tools may "
+                        "capture; slower (~10,000 packets/s), drop counts known at the end; dumpcap: dumpcap's "
+                        "pcapng read from a pipe, as fast as af_packet, drop counts known at the end")
     p.add_argument("--sctp-udp-port", type=int, action="append", metavar="PORT",
                    help="UDP port carrying SCTP (RFC 6951); repeatable; default 9899")
     p.add_argument("--no-checksum", action="store_true", help="do not verify CRC32c checksums")
@@ -290,11 +346,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] not in (*COMMANDS, "open") and not argv[0].startswith("-"):
         argv = ["open", *argv]
     args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 2
     out = sys.stdout
     try:
+        if not args.command:
+            return cmd_recent(out)
         if args.command == "open":
             return cmd_open(args) if out.isatty() else cmd_packets(args, out)
         return COMMANDS[args.command](args, out)

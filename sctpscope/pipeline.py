@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -50,10 +52,21 @@ def _check_link_types(path, cap, decoder: FrameDecoder) -> None:
 
 def check_inputs(paths: Sequence[str]) -> None:
     """Open every input once before any work: a missing file or a non-capture fails before the first
-    frame is read (CaptureError), so no partial work is spent and thrown away."""
+    frame is read (CaptureError), so no partial work is spent and thrown away. A pipe (`/dev/stdin`, a
+    fifo) can be read only once: it is checked when it is read."""
     for path in paths:
+        if not _regular(path):
+            continue
         with open_capture(path):
             pass
+
+
+def _regular(path: str) -> bool:
+    """A regular file, or a path that does not exist (open_capture then reports it)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True
 
 
 def decode_files(paths: Sequence[str], infos: list[CaptureInfo], *, sctp_udp_ports: tuple[int, ...] = (9899,),

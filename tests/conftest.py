@@ -106,3 +106,9 @@ def public_dir() -> Path:
     if not PUBLIC.is_dir():
         pytest.skip(f"{PUBLIC} is absent (shared/ is not beside this clone)")
     return PUBLIC
+
+
+@pytest.fixture(autouse=True)
+def _state_dir(tmp_path_factory, monkeypatch):
+    """The TUI remembers opened captures and bookmarks (sctpscope.state): keep the tests' out of the user's."""
+    monkeypatch.setenv("SCTPSCOPE_STATE_DIR", str(tmp_path_factory.mktemp("state")))

@@ -7,6 +7,8 @@ import json
 import os
 import sys
 
+import pytest
+
 import sctpscope
 from sctpscope import _build
 
@@ -19,6 +21,14 @@ def test_status_matches_the_modules_loaded():
     assert _build.status.startswith("compiled" if compiled else "pure")
     if os.path.exists(_build.MANIFEST):        # an editable compiled install (the README's set-up)
         assert compiled, _build.status
+
+
+@pytest.mark.skipif(not os.environ.get("SCTPSCOPE_EXPECT_COMPILED"),
+                    reason="SCTPSCOPE_EXPECT_COMPILED unset (.ci/run sets it: CI must test the compiled build)")
+def test_ci_runs_the_compiled_build():
+    """The README's install compiles the per-packet modules when gcc and Python's headers are there; CI
+    installs both, so a pure-Python fallback there is a broken build (a mypy error in a compiled module)."""
+    assert _build.status == "compiled", _build.status
 
 
 def test_an_edited_source_wins_over_its_compiled_module(tmp_path, monkeypatch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import struct
 import subprocess
+import sys
 
 import pytest
 
@@ -91,3 +92,17 @@ def test_second_file_missing_fails_before_work(tmp_path):
     proc = run_sctpscope("report", "--json", CAPTURES / "pkts__sctp-test.cap", tmp_path / "gone.pcap")
     assert "gone.pcap" in _one_line_error(proc)
     assert proc.stdout == ""
+
+
+def test_report_reads_a_pipe_once(tmp_path):
+    """`report /dev/stdin` (a pipe: readable once) gives the report of the same capture read as a file."""
+    cap = CAPTURES / "pkts__sctp-test.cap"
+    run = lambda *args, **kw: subprocess.run([sys.executable, "-m", "sctpscope", "report", "--json", *args],
+                                             capture_output=True, text=True, **kw)
+    with open(cap, "rb") as f:
+        piped = run("/dev/stdin", stdin=f)
+    assert piped.returncode == 0, piped.stderr
+    direct = json.loads(run(str(cap)).stdout)
+    got = json.loads(piped.stdout)
+    assert got["captures"][0]["packets"] == direct["captures"][0]["packets"] == 74   # tshark -r: 74 frames
+    assert got["associations"] == direct["associations"] and got["totals"] == direct["totals"]

@@ -79,8 +79,8 @@ def test_abandoned_messages_are_on_the_wire_but_not_received():
 
 
 def _tshark_payloads(path) -> dict[int, list[bytes]]:
-    out = subprocess.run(["tshark", "-n", "-r", str(path), "-o", "sctp.ulp_dissection:FALSE", "-Y", "data",
-                          "-T", "fields", "-e", "frame.number", "-e", "data.data"],
+    out = subprocess.run(["tshark", "-n", "-r", str(path), "-o", "sctp.ulp_dissection:FALSE", "-Y",
+                          "sctp && data", "-T", "fields", "-e", "frame.number", "-e", "data.data"],
                          capture_output=True, text=True, check=True).stdout
     frames: dict[int, list[bytes]] = {}
     for line in out.splitlines():
@@ -91,7 +91,7 @@ def _tshark_payloads(path) -> dict[int, list[bytes]]:
 
 @tshark_required
 @pytest.mark.parametrize("name", ["scenario__streams_mixed.pcapng", "scenario__loss_retransmit.pcapng",
-                                  "usrsctp__tsctp_unordered_ipv4.pcapng"])
+                                  "usrsctp__tsctp_unordered_ipv4.pcapng", "usrsctp__tsctp_ipfrag_udpencap.pcapng"])
 def test_message_bytes_are_tsharks_reassembly(name):
     """Every byte of every message (fragmented, unordered, retransmitted fragments used once) as tshark
     reassembles it, in the frame that completed it."""
@@ -165,3 +165,120 @@ def test_cli_follow_errors_are_one_line():
     proc = run_sctpscope("follow", path, "--association", "7")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip() == f"sctpscope: error: no association 7 in {path} (it has associations 1..1)"
+
+
+# -- SCTP packets that crossed the path in several IP fragments ----------------------------------------------
+# usrsctp__tsctp_ipfrag_udpencap: `tsctp -n 4 -l 4000` over UDP encapsulation with a route MTU of 1280 locked in
+# both namespaces: usrsctp sends 1500-byte packets, the kernel splits those into two IP fragments.
+IPFRAG = CAPTURES / "usrsctp__tsctp_ipfrag_udpencap.pcapng"
+IPFRAG_SINK_LOG = CAPTURES / "usrsctp__tsctp_ipfrag_udpencap.server.log"
+
+
+def _tshark(path, display_filter: str, *fields: str, extra: tuple[str, ...] = ()) -> list[list[str]]:
+    out = subprocess.run(["tshark", "-n", "-r", str(path), *extra, "-Y", display_filter, "-T", "fields",
+                          *[x for f in fields for x in ("-e", f)]], capture_output=True, text=True, check=True).stdout
+    return [line.split("\t") for line in out.splitlines() if line.strip()]
+
+
+def _tshark_sctp_messages(path) -> dict[int, tuple[list[int], int]]:
+    """tshark's SCTP reassembly: frame that completed a message -> (frames of its fragments, its length)."""
+    rows = _tshark(path, "sctp.fragments", "frame.number", "sctp.fragment", "data.len",
+                   extra=("-o", "sctp.reassembly:TRUE"))
+    return {int(f): ([int(x) for x in frags.split(",")], int(n)) for f, frags, n in rows}
+
+
+def _sink_summary(path) -> tuple[int, int]:
+    """(messages, bytes) from the tsctp sink's summary line `first_length, messages, recv_calls, bytes, ...`."""
+    line = next(x for x in path.read_text().splitlines() if x.count(",") == 6 and not x.startswith(("#", "[")))
+    _first, messages, _calls, total = (int(v) for v in line.split(",")[:4])
+    return messages, total
+
+
+@tshark_required
+def test_ip_fragmented_packets_are_read_back_whole_by_frame_number():
+    """Read back by frame number, as the TUI reads an association's frames, each SCTP packet tshark
+    reassembles from two IP fragments (the frame of its last fragment, `sctp && ip.frag_offset > 0`) is
+    whole again: the same records and bytes as the sequential walk (decoded alone, the frame carries no SCTP
+    packet). The messages followed from them are tshark's SCTP reassembly, fragment frames and bytes, and
+    the sink's 4 messages of 4000 bytes."""
+    from sctpscope.analysis.follow import Follower
+    from sctpscope.analysis.indexer import KEY, file_indexer, unpack_entry
+    from sctpscope.export.walk import Rereader, walk
+
+    fragmented = {int(f) for (f,) in _tshark(IPFRAG, "sctp && ip.frag_offset > 0", "frame.number")}
+    assert len(fragmented) == 8
+    walked = {rf.number: rf for rf in walk([str(IPFRAG)])}
+    ix = file_indexer([str(IPFRAG)])
+    while not ix.step(0.5):
+        pass
+    (a,) = ix.result.associations
+    reader = Rereader(ix.store, ix.decoder())
+    follower = Follower.for_association(a, keep_bytes=None)
+    msgs, rebuilt = [], set()
+    for e in ix.frames_of(a[KEY]):
+        number, index, _ = unpack_entry(e)
+        frame, payloads = reader.read(number)
+        want = walked[number]
+        assert [bytes(p) for p in payloads] == [bytes(p) for p in want.sctp_bytes]
+        assert [[(c.type, getattr(c, "tsn", None)) for c in r.packet.chunks] for r in frame.sctp] == \
+               [[(c.type, getattr(c, "tsn", None)) for c in r.packet.chunks] for r in want.decoded.sctp]
+        if any(r.fragmented for r in frame.sctp):
+            rebuilt.add(number)
+            raw = ix.store.read(number)
+            assert not ix.decoder().decode(number, raw.ts, raw.linktype, raw.data, raw.orig_len).sctp
+        msgs += follower.packet(frame.sctp[index], payloads[index])
+    msgs += follower.finish()
+    assert rebuilt == fragmented
+    want_msgs = _tshark_sctp_messages(IPFRAG)
+    assert {max(m.frames): (m.frames, m.size) for m in msgs} == want_msgs
+    assert all(m.complete for m in msgs)
+    assert {max(m.frames): [m.data] for m in msgs} == _tshark_payloads(IPFRAG)
+    assert (len(msgs), sum(m.size for m in msgs)) == _sink_summary(IPFRAG_SINK_LOG)
+
+
+@tshark_required
+def test_cli_follow_of_ip_fragmented_packets():
+    """`sctpscope follow FILE -a 1` on the IP-fragmented capture: each message in tshark's reassembly, with
+    its size and fragment frames."""
+    lines = run_sctpscope("follow", IPFRAG, "-a", "1", check=True).stdout.splitlines()
+    heads = [x for x in lines if x.startswith("#")]
+    want = _tshark_sctp_messages(IPFRAG)
+    assert len(heads) == len(want) == 4
+    for head, (frames, size) in zip(heads, (want[k] for k in sorted(want))):
+        assert f" {size} bytes in {len(frames)} chunks, frames {','.join(map(str, frames))}," in head
+    assert lines[-1] == "4 message(s)"
+
+
+@tshark_required
+def test_tui_follow_of_ip_fragmented_packets(tmp_path):
+    """Pilot: Follow tab (7) of the IP-fragmented capture: tshark's 4 messages whole (sizes, fragment frames),
+    no packet left unread; W saves the stream: the sink's byte count."""
+    pytest.importorskip("textual")
+    import asyncio
+
+    from sctpscope.tui.app import make_app
+    from sctpscope.tui.dialogs.prompt import PromptScreen
+    from tui_support import SIZE, loaded, settle
+
+    want = _tshark_sctp_messages(IPFRAG)
+    out = tmp_path / "stream.bin"
+
+    async def run() -> None:
+        app = make_app(IPFRAG)
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(app, pilot)
+            await pilot.press("enter", "7")
+            await settle(app, pilot)
+            view = app.screen.query_one("#follow-list")
+            assert [(m.frames, m.size, m.complete) for m in view.messages] == \
+                   [(*want[k], True) for k in sorted(want)]
+            assert not any("not read" in n.message for n in app._notifications)
+            await pilot.press("W")
+            await pilot.pause()
+            assert isinstance(app.screen, PromptScreen)
+            app.screen.query_one("#prompt-input").value = str(out)
+            await pilot.press("enter")
+            await settle(app, pilot)
+
+    asyncio.run(run())
+    assert out.stat().st_size == _sink_summary(IPFRAG_SINK_LOG)[1]

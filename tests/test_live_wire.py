@@ -258,6 +258,24 @@ def frames(path) -> list[tuple[float, bytes, int]]:
         return [(f.ts, f.data, f.orig_len) for f in cap]
 
 
+SWAP_WINDOW = 0.001     # seconds: two captures may list packets this close together in either order
+
+
+def same_frames(ours, want, key=lambda f: f) -> bool:
+    """`ours` and `want` (lists of `frames`) hold the same frames in the same order, except that frames of packets
+    less than SWAP_WINDOW apart may be swapped. Two packet sockets on one interface do not always queue such
+    packets in the same order: one sent on one CPU and one received on the other reach each socket's queue in
+    whichever order the CPUs get to it, while both carry the kernel's timestamps (seen in CI: two HEARTBEAT ACKs
+    crossing, 1.1 µs apart, listed in opposite orders by dumpcap and by the engine under test). `key` picks what
+    is compared (the timestamps are always used for the window)."""
+    mine, theirs = [key(f) for f in ours], [key(f) for f in want]
+    if mine == theirs:
+        return True
+    if sorted(mine) != sorted(theirs):
+        return False
+    return all(abs(a[0] - b[0]) < SWAP_WINDOW for a, b, x, y in zip(ours, want, mine, theirs) if x != y)
+
+
 def tshark_numbers(path, display_filter: str) -> set[int]:
     """The numbers of the frames tshark's display filter selects."""
     out = subprocess.run([TSHARK, "-n", "-r", str(path), "-Y", display_filter, "-T", "fields",
@@ -324,7 +342,7 @@ def test_live_capture_matches_dumpcap_and_its_own_report(net, tmp_path):
     sctp_numbers = tshark_sctp_numbers(d_path)
     want = [f for i, f in enumerate(theirs, 1) if i in sctp_numbers]
     ours = frames(tmp_path / "live.pcapng")
-    assert ours == want
+    assert same_frames(ours, want), (ours, want)
     assert len(theirs) > len(want)                  # the noise (and ARP/ND) was there, and was kept out
     assert tshark_sctp_numbers(tmp_path / "live.pcapng") == set(range(1, len(ours) + 1))
     assert len(tshark_numbers(tmp_path / "live.pcapng", f"vlan.id == {VLAN_ID} && sctp")) == TAGGED_SCTP, \
@@ -363,13 +381,13 @@ def test_live_capture_matches_dumpcap_and_its_own_report(net, tmp_path):
     # 4. --count 7: the file ends on the 7th SCTP packet, which are dumpcap's first seven
     count_doc = json.loads(net.text("count", "out"))
     assert count_doc.pop("live")["stopped_by"] == "count"
-    assert frames(tmp_path / "count.pcapng") == want[:7]
+    assert same_frames(frames(tmp_path / "count.pcapng"), want[:7])
     assert count_doc == report_json(tmp_path / "count.pcapng") and count_doc["totals"]["sctp_packets"] == 7
 
     # 5. --filter: the file keeps everything; the report is `report --filter` of it
     flt_doc = json.loads(net.text("filter", "out"))
     assert flt_doc.pop("live")["filter"] == flt_expr
-    assert frames(tmp_path / "filter.pcapng") == want
+    assert same_frames(frames(tmp_path / "filter.pcapng"), want)
     assert flt_doc == report_json("--filter", flt_expr, tmp_path / "filter.pcapng")
     tags = {int(t, 0) for t in subprocess.run(
         [TSHARK, "-n", "-r", str(tmp_path / "filter.pcapng"), "-Y", f"sctp.chunk_type == 0 && ipv6.addr == {V6[1]}",
@@ -383,7 +401,7 @@ def test_live_capture_matches_dumpcap_and_its_own_report(net, tmp_path):
     assert len(files) > 3 and sum(not f["deleted"] for f in files) == 3
     assert all(not Path(f["path"]).exists() for f in files if f["deleted"])
     kept = [fr for f in files if not f["deleted"] for fr in frames(f["path"])]
-    assert kept == want[len(want) - len(kept):]
+    assert same_frames(kept, want[len(want) - len(kept):])
     assert sum(f["packets"] for f in files) == len(want) == ring_doc["totals"]["packets"]
     assert [c["packets"] for c in ring_doc["captures"]] == [f["packets"] for f in files]
     assert ring_doc["associations"] == live["associations"]
@@ -394,7 +412,7 @@ def test_live_capture_matches_dumpcap_and_its_own_report(net, tmp_path):
     stamps = {ts for ts, _, _ in want}
     theirs_any = [(ts, d[:6 + d[5]] + bytes(8 - d[5]) + d[14:], n)
                   for ts, d, n in frames(tmp_path / "dumpcap-any.pcapng") if ts in stamps]
-    assert frames(tmp_path / "any.pcapng") == theirs_any and len(theirs_any) == len(want)
+    assert same_frames(frames(tmp_path / "any.pcapng"), theirs_any) and len(theirs_any) == len(want)
     any_doc = json.loads(net.text("any", "out"))
     assert any_doc.pop("live")["link_type"] == "linux-sll" and any_doc == report_json(tmp_path / "any.pcapng")
 
@@ -402,7 +420,7 @@ def test_live_capture_matches_dumpcap_and_its_own_report(net, tmp_path):
     for name in ("shark", "user"):
         doc = json.loads(net.text(name, "out"))
         path = tmp_path / f"{name}.pcapng"
-        assert [(d, o) for _, d, o in frames(path)] == [(d, o) for _, d, o in want], name
+        assert same_frames(frames(path), want, key=lambda f: f[1:]), name
         doc.pop("live")
         assert doc == report_json(path), name
 

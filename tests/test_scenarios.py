@@ -510,6 +510,7 @@ def test_prsctp_abandoned_messages_forward_tsn():
 
 
 @_only(["stream_reset"])
+@tshark_required
 def test_stream_reset_ssn_restart():
     t, rep = Truth("stream_reset"), report("stream_reset")
     resets = [r for r in t.rows if r["ev"] == "notify" and r["type"] == "STREAM_RESET"]
@@ -525,6 +526,22 @@ def test_stream_reset_ssn_restart():
         assert (s["ssn_gaps"], s["out_of_order"]) == (0, 0)
     s0 = stream(a, I2R, 0)
     assert (s0["messages"], s0["first_ssn"], s0["last_ssn"]) == (4, 0, 3)
+    # both endpoints are told, as the log shows (c1 is the initiator), when the reset was performed: the
+    # frame of the peer's RE-CONFIG response (tshark: parameter type 16, result 1)
+    roles = {"c1": "initiator", "server": "responder"}
+    want = {(roles[r["role"]], "outgoing" if r["outgoing"] else "incoming", tuple(r["streams"])) for r in resets}
+    got = [e for e in a["events"] if e["type"] == "STREAM_RESET"]
+    assert {(e["endpoint"], e["direction"], tuple(e["sids"])) for e in got} == want
+    performed = _tshark_response_frames("stream_reset")
+    assert {e["frame"] for e in got} == set(performed) and len(performed) == 1
+
+
+def _tshark_response_frames(name: str) -> list[int]:
+    """Frames with a RE-CONFIG response "Success - Performed" (RFC 6525 result 1), by tshark."""
+    out = subprocess.run(["tshark", "-r", str(pcap(name)), "-Y", "sctp.parameter_type == 16",
+                          "-T", "fields", "-e", "frame.number", "-e", "sctp.parameter_reconfig_response_result"],
+                         capture_output=True, text=True, check=True).stdout
+    return [int(f) for f, r in (line.split("\t") for line in out.splitlines()) if "1" in r.split(",")]
 
 
 @pytest.mark.parametrize("name", ["many_assocs", "eof_one_of_many", "sendall_chat"])

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static  # noqa: E402
 
 from conftest import CAPTURES, TSHARK, tshark_required  # noqa: E402
 from sctpscope.tui.app import make_app  # noqa: E402
+from sctpscope.tui.dialogs.export import ExportDialog  # noqa: E402
 from sctpscope.tui.dialogs.prompt import PromptScreen  # noqa: E402
 from sctpscope.tui.screens.association import AssociationScreen  # noqa: E402
 from sctpscope.tui.screens.packet import PacketScreen  # noqa: E402
@@ -211,7 +212,10 @@ async def test_export_association_to_pcapng(tmp_path):
         packets = rows(screen)[index][5]
         await pilot.press("x")
         await pilot.pause()
-        await type_into_prompt(app, pilot, str(out))
+        assert isinstance(app.screen, ExportDialog)
+        app.screen.query_one("#export-path").value = str(out)
+        await pilot.press("enter")
+        await settle(app, pilot)
         assert app.last_export and "wrote" in app.last_export
     got = subprocess.run([TSHARK, "-n", "-r", str(out), "-T", "fields", "-e", "frame.number"],
                          capture_output=True, text=True, check=True).stdout.split()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Final, TYPE_CHECKING, Any
+from typing import Final, TYPE_CHECKING, Any, cast
 
 from sctpscope.analysis.anomalies import MAX_PER_ASSOCIATION
 from sctpscope.analysis.serial import Running
-from sctpscope.analysis.streams import DataFlow
+from sctpscope.analysis.streams import DataFlow, StreamStats
 from sctpscope.analysis.tally import Tally
 from sctpscope.decode.sctp import chunk_name
-from sctpscope.decode.sctp.chunks import ShortChunk
+from sctpscope.decode.sctp.chunks import Chunk, DataChunk, IDataChunk, SackChunk, ShortChunk
 from sctpscope.text import cause_detail
 
 if TYPE_CHECKING:
@@ -59,7 +59,11 @@ P_DEL_IP: Final = 0xC002
 P_SET_PRIMARY: Final = 0xC004
 P_OUT_RESET: Final = 13
 P_IN_RESET: Final = 14
+P_SSN_TSN_RESET: Final = 15
+P_RESPONSE: Final = 16
 P_ADD_OUT: Final = 17
+RESULT_PERFORMED: Final = 1       # RFC 6525 §4.4 Re-configuration Response results
+RESULT_IN_PROGRESS: Final = 6
 P_ADD_IN: Final = 18
 
 EXTENSION_CHUNKS: Final = {FORWARD_TSN: "PR-SCTP", AUTH: "AUTH", ASCONF: "ASCONF", RE_CONFIG: "RE-CONFIG",
@@ -162,6 +166,11 @@ class Association:
         self.primary: list[PathStats | None] = [None, None]     # path of the latest new DATA per sender
         self.primary_changes: list[dict] = []
         self.heartbeats: dict[tuple[int, bytes], tuple[float, tuple[str, str]]] = {}
+        #: HEARTBEAT ACKs captured before their HEARTBEAT (captures merged from two points are not always in
+        #: time order): (side of the HEARTBEAT, heartbeat info) -> time of the ACK
+        self.early_acks: dict[tuple[int, bytes], float] = {}
+        #: RE-CONFIG reset requests awaiting their response: (requester, request seq) -> (sids, SSN/TSN reset?)
+        self.reset_requests: dict[tuple[int, int], tuple[list[int], bool]] = {}
         # Per (sender side, destination address): a heartbeat outstanding?, error count, unreachable?
         self.hb_outstanding: dict[tuple[int, str], bool] = {}
         self.path_errors: dict[tuple[int, str], int] = {}
@@ -204,7 +213,9 @@ class Association:
         if pkt.problems:
             self.anomaly(frame, "malformed_chunk", str(pkt.problems[0]))
         counts = self.chunks[side]
-        chunks = pkt.chunks
+        # typed: compiled (mypyc), the chunk records' fields are then read natively
+        chunks: list[Chunk] = pkt.chunks
+        c: Chunk
         bundled = len(chunks) > 1
         for c in chunks:
             t = c.type
@@ -213,9 +224,11 @@ class Association:
             if c.__class__ is ShortChunk:
                 continue        # fixed fields missing: counted, and a decode problem already
             if t == DATA:
-                self._data(c, side, rec, ps)
+                self._data(cast(DataChunk, c), side, rec, ps)
             elif t == SACK:
-                self._sack(c, side, rec, ps)
+                self._sack(cast(SackChunk, c), side, rec, ps)
+            elif t == I_DATA:
+                self._idata(cast(IDataChunk, c), side, rec, ps)
             else:
                 handler = _HANDLERS.get(t)
                 if handler is not None:
@@ -272,15 +285,23 @@ class Association:
             self.event(rec.ts, rec.frame, "COMM_UP", INITIATOR if side == RESPONDER else RESPONDER)
             self.event(rec.ts, rec.frame, "COMM_UP", side)
 
-    def _data(self, c: Any, side: int, rec: SctpRecord, ps: PathStats) -> None:
-        flow = self.flows[side]
-        st, sent, late, new = (flow.data if c.type == DATA else flow.idata_chunk)(c, rec.frame, rec.ts)
+    def _data(self, c: DataChunk, side: int, rec: SctpRecord, ps: PathStats) -> None:
+        st, sent, late, new = self.flows[side].data(c, rec.frame, rec.ts)
+        self._user_data(st, sent, late, new, c.tsn, c.sid, c.ssn, side, rec, ps)
+
+    def _idata(self, c: IDataChunk, side: int, rec: SctpRecord, ps: PathStats) -> None:
+        st, sent, late, new = self.flows[side].idata_chunk(c, rec.frame, rec.ts)
+        self._user_data(st, sent, late, new, c.tsn, c.sid, c.mid, side, rec, ps)
+
+    def _user_data(self, st: StreamStats, sent: int, late: bool, new: bool, tsn: int, sid: int, seq: int,
+                   side: int, rec: SctpRecord, ps: PathStats) -> None:
+        """What a DATA or I-DATA chunk (`seq`: its SSN or MID) tells beyond its flow: paths and anomalies."""
         ps.data_chunks += 1
         if sent > 1:
             ps.retransmissions += 1
             if sent == 4:
                 self.anomaly(rec.frame, "retransmitted_more_than_twice",
-                             f"TSN {c.tsn} sent for the 4th time by the {SIDE_NAMES[side]}")
+                             f"TSN {tsn} sent for the 4th time by the {SIDE_NAMES[side]}")
         elif new:
             old = self.primary[side]
             if old is not ps:
@@ -290,17 +311,17 @@ class Association:
                 self.primary[side] = ps
             if self.shutdown_sent[side]:
                 self.anomaly(rec.frame, "data_after_shutdown",
-                             f"new DATA TSN {c.tsn} after the {SIDE_NAMES[side]} began the shutdown")
+                             f"new DATA TSN {tsn} after the {SIDE_NAMES[side]} began the shutdown")
         if late:
-            self.anomaly(rec.frame, "out_of_order",
-                         f"stream {c.sid} message SSN/MID {c.ssn if c.type == DATA else c.mid} arrived after a later one")
-        if self.negotiated and c.sid >= self.negotiated[side] and not st.beyond_negotiated:
+            self.anomaly(rec.frame, "out_of_order", f"stream {sid} message SSN/MID {seq} arrived after a later one")
+        limit = self.negotiated[side] if self.negotiated else None
+        if limit is not None and sid >= limit and not st.beyond_negotiated:
             st.beyond_negotiated = True
             self.anomaly(rec.frame, "invalid_stream_id",
-                         f"DATA on stream {c.sid}, but {self.negotiated[side]} streams were negotiated "
+                         f"DATA on stream {sid}, but {limit} streams were negotiated "
                          f"{DIRECTIONS[side].replace('_', ' ')}")
 
-    def _sack(self, c: Any, side: int, rec: SctpRecord, ps: PathStats) -> None:
+    def _sack(self, c: SackChunk, side: int, rec: SctpRecord, ps: PathStats) -> None:
         flow = self.flows[1 - side]          # the DATA this SACK acknowledges
         if flow.acks.sack(c, flow.near(c.cum_tsn_ack), rec.ts, rec.frame):
             self.anomaly(rec.frame, "zero_window", f"the {SIDE_NAMES[side]} advertised a_rwnd 0")
@@ -308,6 +329,10 @@ class Association:
     def _heartbeat(self, c, side: int, rec, ps) -> None:
         ps.heartbeats += 1
         info = _hb_info(c)
+        early = self.early_acks.pop((side, info), None) if self.early_acks else None
+        if early is not None and early >= rec.ts:
+            ps.rtt.add(early - rec.ts)      # answered already: neither pending nor outstanding
+            return
         if len(self.heartbeats) < 1024:
             self.heartbeats[(side, info)] = (rec.ts, (rec.src, rec.dst))
         # A new HEARTBEAT to an address whose previous one is still unanswered: that one timed out, an error
@@ -323,6 +348,8 @@ class Association:
 
     def _heartbeat_ack(self, c, side: int, rec, ps) -> None:
         sent = self.heartbeats.pop((1 - side, _hb_info(c)), None)
+        if sent is None and len(self.early_acks) < 1024:
+            self.early_acks[(1 - side, _hb_info(c))] = rec.ts
         if sent is not None:
             p = self.paths.get(sent[1])
             if p is not None:
@@ -379,14 +406,34 @@ class Association:
                 self.event(rec.ts, rec.frame, "PEER_ADDR_CHANGE", 1 - side, address=addr, state=what)
 
     def _reconfig(self, c, side: int, rec, ps) -> None:
+        """RE-CONFIG (RFC 6525). A stream reset takes effect when the peer answers "Success - Performed":
+        the requester's outgoing SSNs (an Outgoing SSN Reset Request; an Incoming one makes the peer send its
+        own) or both sides' (SSN/TSN Reset) start again at 0, and both endpoints are told (the socket API's
+        SCTP_STREAM_RESET_EVENT / SCTP_ASSOC_RESET_EVENT). Requests sent again (answer "In progress") keep
+        their sequence number; a denied or failed one resets nothing."""
         for p in c.params:
-            sids = _ints(p, "sids", "stream_ids")
-            if p.type == P_OUT_RESET:        # sender resets its outgoing streams
-                self._reset_streams(self.flows[side], sids)
-                self.event(rec.ts, rec.frame, "STREAM_RESET", 1 - side, direction="incoming", sids=sids)
-            elif p.type == P_IN_RESET:       # sender asks the peer to reset the peer's outgoing streams
-                self._reset_streams(self.flows[1 - side], sids)
-                self.event(rec.ts, rec.frame, "STREAM_RESET", 1 - side, direction="outgoing", sids=sids)
+            if p.type == P_OUT_RESET or p.type == P_SSN_TSN_RESET:
+                seq = getattr(p, "req_seq", None)
+                if seq is not None and len(self.reset_requests) < 1024:
+                    self.reset_requests[(side, seq)] = (_ints(p, "sids", "stream_ids"), p.type == P_SSN_TSN_RESET)
+            elif p.type == P_RESPONSE:
+                result = getattr(p, "result", None)
+                if result == RESULT_IN_PROGRESS:
+                    continue
+                req = self.reset_requests.pop((1 - side, getattr(p, "resp_seq", -1)), None)
+                if req is None or result != RESULT_PERFORMED:
+                    continue
+                sids, both = req
+                asker = 1 - side
+                if both:
+                    self._reset_streams(self.flows[0], [])
+                    self._reset_streams(self.flows[1], [])
+                    for ep in (asker, side):
+                        self.event(rec.ts, rec.frame, "ASSOC_RESET", ep)
+                else:
+                    self._reset_streams(self.flows[asker], sids)
+                    self.event(rec.ts, rec.frame, "STREAM_RESET", asker, direction="outgoing", sids=sids)
+                    self.event(rec.ts, rec.frame, "STREAM_RESET", side, direction="incoming", sids=sids)
             elif p.type in (P_ADD_OUT, P_ADD_IN) and self.negotiated:
                 d = side if p.type == P_ADD_OUT else 1 - side
                 n = getattr(p, "new_streams", 0) or 0
@@ -557,7 +604,7 @@ _ALONE: Final = frozenset((INIT, INIT_ACK, SHUTDOWN_COMPLETE))  # never bundled 
 
 _HANDLERS: Final = {
     INIT: Association._init, INIT_ACK: Association._init, COOKIE_ECHO: Association._cookie_echo,
-    COOKIE_ACK: Association._cookie_ack, DATA: Association._data, I_DATA: Association._data,
+    COOKIE_ACK: Association._cookie_ack, DATA: Association._data, I_DATA: Association._idata,
     SACK: Association._sack, NR_SACK: Association._sack, HEARTBEAT: Association._heartbeat,
     HEARTBEAT_ACK: Association._heartbeat_ack, ABORT: Association._abort, SHUTDOWN: Association._shutdown,
     SHUTDOWN_ACK: Association._shutdown, SHUTDOWN_COMPLETE: Association._shutdown_complete,

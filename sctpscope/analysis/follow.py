@@ -134,7 +134,8 @@ class Follower:
     def packet(self, rec, data: bytes | memoryview) -> list[Message]:
         """Messages completed by this SCTP packet; `data` is the SCTP packet's bytes, from its common header
         on: ``frame_data[rec.offset:rec.offset + rec.packet.length]`` when ``rec.offset >= 0``; a packet
-        reassembled from IP fragments (offset -1) has them only from the decoder (export.walk keeps them)."""
+        reassembled from IP fragments (offset -1) has them only from the decoder: export.walk keeps them, for
+        the whole capture (`walk`) or for frames read back by number (`Rereader`, as the TUI reads them)."""
         out: list[Message] = []
         side = None
         for c in rec.packet.chunks:
@@ -243,6 +244,15 @@ class Follower:
 
     def finish(self) -> list[Message]:
         """Messages still missing fragments (complete=False), by first arrival; the Follower is then empty."""
+        out = self.incomplete()
+        for d in self.dirs:
+            d.pending.clear()
+            d.ipending.clear()
+        return out
+
+    def incomplete(self) -> list[Message]:
+        """The messages still missing fragments as if the capture ended now (complete=False), by first
+        arrival; the Follower goes on as before (a growing association shows them meanwhile)."""
         out = []
         for side, d in enumerate(self.dirs):
             groups: list[list[_Frag]] = []
@@ -260,8 +270,6 @@ class Follower:
             for (sid, _u, mid), got in d.ipending.items():
                 frags = sorted(got, key=lambda f: (f.ssn, not f.flags & _B, f.u))
                 out.append(self._message(side, frags, ssn=None, mid=mid, complete=False, idata=True))
-            d.pending.clear()
-            d.ipending.clear()
         out.sort(key=lambda m: (m.first_ts, m.frames[0]))
         return out
 

@@ -12,14 +12,25 @@ ordered message the view needs:
   arrival and delivery is head-of-line blocking, and `blocked_by` names the SSN it waited for.
 
 Unordered messages are delivered on arrival (RFC 9260 §6.6) and take no part in the SSN order.
+
+A stream reset (RFC 6525) starts the sender's SSNs on the stream again at 0. It is performed when the peer
+answers the Outgoing SSN Reset Request (or an SSN/TSN Reset Request, every stream both ways) with the
+RE-CONFIG result "Success - Performed" (§5.2.2, §5.2.4): `Resets` collects those answers from the
+association's packets, and `stream_order` starts the SSN expectations afresh at each one (a `Reset` marks
+the point among the messages), so the SSNs again from 0 are neither a gap nor late. The old SSNs a receiver
+still waited for then never come. `missing` counts, reset by reset, the SSNs between the lowest and the
+highest seen that never arrived: the report's `ssn_gaps` (analysis.streams), as `late` is its `out_of_order`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 FLAG_E, FLAG_B, FLAG_U = 0x01, 0x02, 0x04
+RE_CONFIG = 130
+P_OUT_RESET, P_SSN_TSN_RESET, P_RESPONSE = 13, 15, 16      # RFC 6525 §4 parameter types
+PERFORMED, IN_PROGRESS = 1, 6                               # RFC 6525 §4.4 results
 
 
 @dataclass(slots=True)
@@ -50,14 +61,71 @@ class Message:
         return None if self.delivered is None else self.delivered - self.ts
 
 
+@dataclass(frozen=True, slots=True)
+class Reset:
+    """A stream reset performed: the SSNs of the streams it names (every one when none) start again at 0."""
+
+    frame: int                        # the RE-CONFIG response "Success - Performed"
+    ts: float
+    request_frame: int                # the request it answers (its last copy, when it was sent again)
+    req_seq: int                      # the request's Re-configuration Request Sequence Number
+    sids: tuple[int, ...]             # empty: every stream
+    ssn_tsn: bool = False             # an SSN/TSN Reset Request: every stream both ways, and the TSNs
+
+    def covers(self, sid: int) -> bool:
+        return not self.sids or sid in self.sids
+
+
+class Resets:
+    """The stream resets performed in one association, from its packets in capture order.
+
+    A request is remembered by (sender, request sequence number), its latest copy winning (a request is sent
+    again while the answer is "In progress"); the peer's response with that number and "Success - Performed"
+    performs it; any other result (denied, errors, nothing to do) drops it.
+    """
+
+    def __init__(self) -> None:
+        self.requests: dict[tuple[int, int], tuple[int, tuple[int, ...], bool]] = {}
+        self.done: list[tuple[int | None, Reset]] = []   # (side whose outgoing SSNs restart, None: both)
+
+    def watch(self, packets: Iterable[tuple]) -> Iterator[tuple]:
+        """The (frame, ts, side, record, ...) items of analysis.indexer.packets_of, passed on unchanged."""
+        for item in packets:
+            if item[3] is not None:
+                self.packet(item[0], item[1], item[2], item[3])
+            yield item
+
+    def packet(self, frame: int, ts: float, side: int, rec) -> None:
+        for c in rec.packet.chunks:
+            if c.type != RE_CONFIG:
+                continue
+            for p in getattr(c, "params", ()):
+                if p.type in (P_OUT_RESET, P_SSN_TSN_RESET) and hasattr(p, "req_seq"):
+                    self.requests[(side, p.req_seq)] = (frame, tuple(getattr(p, "sids", ())),
+                                                        p.type == P_SSN_TSN_RESET)
+                elif p.type == P_RESPONSE and getattr(p, "result", IN_PROGRESS) != IN_PROGRESS:
+                    req = self.requests.pop((1 - side, p.resp_seq), None)
+                    if req is not None and p.result == PERFORMED:
+                        asked, sids, both = req
+                        self.done.append((None if both else 1 - side,
+                                          Reset(frame, ts, asked, p.resp_seq, () if both else sids, both)))
+
+    def of(self, side: int, sid: int) -> list[Reset]:
+        """The resets of stream `sid` sent by `side` (0 initiator, 1 responder), in capture order."""
+        return [r for s, r in self.done if (s is None or s == side) and r.covers(sid)]
+
+
 @dataclass
 class StreamOrder:
     messages: list[Message] = field(default_factory=list)
     retransmissions: int = 0
     incomplete: int = 0                 # messages still missing fragments at the end
+    resets: list[tuple[int, Reset]] = field(default_factory=list)   # (messages before it, the reset)
+    missing: int = 0                    # SSNs never seen between the lowest and highest, reset by reset
 
     @property
     def gaps(self) -> int:
+        """Messages that came after a gap (a gap filled later counts too; `missing`: never filled)."""
         return sum(1 for m in self.messages if m.missing_before)
 
     @property
@@ -69,6 +137,16 @@ class StreamOrder:
         """Ordered messages that had to wait for an earlier one (or still wait at the end)."""
         return sum(1 for m in self.messages if not m.unordered and (m.delivered is None or m.delivered > m.ts))
 
+    def rows(self) -> list[Message | Reset]:
+        """The messages in arrival order with each reset at its place (a view's rows)."""
+        out: list[Message | Reset] = []
+        at = 0
+        for before, r in self.resets:
+            out += self.messages[at:before]
+            out.append(r)
+            at = before
+        return out + self.messages[at:]
+
 
 def _serial(a: int, b: int, bits: int) -> int:
     """a - b in serial arithmetic of `bits` bits (RFC 1982), as a signed number."""
@@ -77,11 +155,14 @@ def _serial(a: int, b: int, bits: int) -> int:
     return d - mod if d >= mod >> 1 else d
 
 
-def stream_order(refs: Iterable) -> StreamOrder:
-    """Messages of one stream in one direction from its DataRefs in capture order."""
+def stream_order(refs: Iterable, resets: Iterable[Reset] = ()) -> StreamOrder:
+    """Messages of one stream in one direction from its DataRefs in capture order, with the stream's resets
+    (Resets.of), each placed before the DATA of its own frame (the new SSNs can only follow the response)."""
     out = StreamOrder()
     refs = list(refs)
+    todo = sorted(resets, key=lambda x: x.frame)
     if not refs:
+        out.resets = [(0, x) for x in todo]
         return out
     idata = refs[0].idata
     bits = 32 if idata else 16
@@ -89,7 +170,11 @@ def stream_order(refs: Iterable) -> StreamOrder:
     rtx: set[int] = set()           # TSNs sent more than once
     by_tsn: dict[int, Message] = {}
     pending: dict = {}              # DATA: tsn -> ref; I-DATA: (U, mid) -> {fsn: ref}
+    k = 0
     for r in refs:
+        while k < len(todo) and todo[k].frame <= r.frame:
+            out.resets.append((len(out.messages), todo[k]))
+            k += 1
         if r.retransmission or r.tsn in seen_tsn:
             out.retransmissions += 1
             rtx.add(r.tsn)
@@ -115,8 +200,13 @@ def stream_order(refs: Iterable) -> StreamOrder:
                 for x in chain:
                     del pending[x.tsn]
                 _complete(out, chain, by_tsn, rtx)
+    out.resets += [(len(out.messages), x) for x in todo[k:]]
     out.incomplete = len(pending) if idata else sum(1 for x in pending.values() if x.flags & FLAG_B)
-    _order(out.messages, bits)
+    at = 0
+    for before, _ in out.resets:        # each reset starts the SSNs again
+        out.missing += _order(out.messages[at:before], bits)
+        at = before
+    out.missing += _order(out.messages[at:], bits)
     return out
 
 
@@ -161,8 +251,9 @@ def _complete(out: StreamOrder, frags: list, by_tsn: dict, rtx: set) -> None:
         by_tsn[x.tsn] = m
 
 
-def _order(messages: list[Message], bits: int) -> None:
-    """Gaps, late arrivals and ordered delivery times of the ordered messages, in arrival order."""
+def _order(messages: list[Message], bits: int) -> int:
+    """Gaps, late arrivals and ordered delivery times of the ordered messages, in arrival order; returns how
+    many SSNs between the lowest and the highest never arrived."""
     highest = None
     arrived: set[int] = set()       # unwrapped SSNs
     buffered: dict[int, Message] = {}
@@ -190,3 +281,4 @@ def _order(messages: list[Message], bits: int) -> None:
         while next_ssn in buffered:
             buffered.pop(next_ssn).delivered = m.ts
             next_ssn += 1
+    return 0 if highest is None else highest - min(arrived) + 1 - len(arrived)

@@ -47,9 +47,8 @@ def analyse_part(files: Sequence[str], sctp_udp_ports: tuple[int, ...], verify: 
     infos: list[CaptureInfo] = []
     analysis = Analysis(path_max_retrans)
     part = Partition(*partition) if partition is not None else None
-    for frame in decode_files(files, infos, sctp_udp_ports=sctp_udp_ports, verify_checksum=verify,
-                              partition=part):
-        analysis.add(frame)
+    analysis.add_all(decode_files(files, infos, sctp_udp_ports=sctp_udp_ports, verify_checksum=verify,
+                                  partition=part))
     analysis.totals.packets += sum(i.skipped for i in infos)     # frames another worker owns, counted unread
     analysis.finish()
     return Result(infos, analysis.totals, analysis.association_dicts(), analysis.unassociated_packets,

@@ -1,6 +1,7 @@
 """Time series of one association for graphs: per direction of DATA, the TSN of every DATA / I-DATA chunk,
-the peer's SACK cumulative ack and gap blocks (Wireshark's TSN graph), the peer's advertised a_rwnd and the
-bytes in flight.
+the peer's SACK cumulative ack and gap blocks (Wireshark's TSN graph), the peer's advertised a_rwnd, the
+bytes in flight, the user-data bytes per stream and time bucket (`throughput`), the heartbeat round-trip
+times per path and the changes of the primary path.
 
 Built on demand from the association's packets decoded again (analysis.indexer.packets_of), like
 analysis.timeline: `build(packets)` takes (frame, ts, side, SctpRecord or None[, record index]) in capture
@@ -9,11 +10,17 @@ TSN of the sender's INIT / INIT ACK when the capture has it, else the first TSN 
 the same side sent before is a retransmission (as the timeline marks it). Bytes in flight are the user-data
 bytes of TSNs sent and neither cumulatively acked nor covered by a gap block (RFC 9260 §6.2.1; a gap block
 acknowledges only until a later SACK renegs it, which this ignores), after every DATA or SACK.
+A HEARTBEAT and the peer's HEARTBEAT ACK echoing its heartbeat info make one round-trip time, counted on the
+HEARTBEAT's path (source → destination address); captures merged from several interfaces may hold the ACK
+before its HEARTBEAT, which still pairs them when the ACK's time is not earlier. The primary path of a
+direction is the path of its latest new DATA (first transmissions only: a retransmission to an alternate
+address is no failover), as the analysis' `primary_path_changes` has it.
 No Textual here.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -23,6 +30,9 @@ from sctpscope.decode.sctp.chunks import ShortChunk
 DATA_TYPES = (0, 64)          # DATA, I-DATA
 SACK_TYPES = (3, 16)          # SACK, NR-SACK
 INIT_TYPES = (1, 2)           # INIT, INIT ACK
+HEARTBEAT, HEARTBEAT_ACK = 4, 5
+
+Path = tuple[str, str]        # source, destination address
 
 
 @dataclass(slots=True)
@@ -64,6 +74,54 @@ class Sample:
     frame: int
 
 
+@dataclass(slots=True)
+class Heartbeat:
+    """A HEARTBEAT this direction's sender sent on `path` and, once seen, the peer's HEARTBEAT ACK that echoed
+    its heartbeat info: ts / frame / record / index are the ACK's (the graph's point opens it), None unanswered."""
+
+    path: Path
+    sent: float
+    sent_frame: int
+    ts: float | None = None
+    frame: int | None = None
+    record: int = 0
+    index: int = 0
+
+    @property
+    def rtt(self) -> float | None:
+        """Seconds from the HEARTBEAT to its ACK."""
+        return None if self.ts is None else self.ts - self.sent
+
+
+@dataclass(slots=True)
+class PathChange:
+    """New DATA on another path than the previous new DATA of the direction: the primary path changed (a
+    failover, or back). Where: the chunk that first used the new path."""
+
+    ts: float
+    frame: int
+    record: int
+    index: int
+    tsn: int
+    old: Path
+    new: Path
+
+
+@dataclass(slots=True)
+class Bucket:
+    """User-data bytes of first transmissions in [ts, ts + width): a point of the throughput graph, which opens
+    the bucket's last DATA chunk (frame, record, index; `last` its time)."""
+
+    ts: float
+    width: float
+    bytes: int
+    chunks: int
+    frame: int
+    record: int
+    index: int
+    last: float
+
+
 @dataclass
 class Direction:
     """DATA sent by `side` (0 initiator, 1 responder) and what its peer said about it."""
@@ -74,23 +132,37 @@ class Direction:
     sacks: list[SackPoint] = field(default_factory=list)
     rwnd: list[Sample] = field(default_factory=list)      # a_rwnd the peer advertised (INIT / INIT ACK, SACK)
     flight: list[Sample] = field(default_factory=list)    # bytes in flight after each DATA / SACK
+    heartbeats: list[Heartbeat] = field(default_factory=list)   # HEARTBEATs `side` sent, in capture order
+    path_changes: list[PathChange] = field(default_factory=list)
+    sent: dict[int, int] = field(default_factory=dict)    # stream -> user-data bytes of first transmissions
+    types: set[int] = field(default_factory=set)          # chunk types of the DATA: 0 DATA, 64 I-DATA
 
     @property
     def retransmissions(self) -> list[int]:
         """Indices into `data` of the retransmitted chunks."""
         return [i for i, d in enumerate(self.data) if d.retransmission]
 
+    @property
+    def streams(self) -> list[int]:
+        """Stream identifiers that carried first transmissions, in order."""
+        return sorted(self.sent)
+
+    @property
+    def paths(self) -> list[Path]:
+        """Paths that carried this side's HEARTBEATs, in order of the first."""
+        return list(dict.fromkeys(h.path for h in self.heartbeats))
+
 
 @dataclass
 class Series:
     directions: tuple[Direction, Direction]
     unreadable: int = 0                       # frames that could not be read back or decoded again
-    start: float | None = None                # time of the first packet
-    end: float | None = None                  # time of the last packet
+    start: float | None = None                # time of the earliest packet
+    end: float | None = None                  # time of the latest packet
 
 
 class _State:
-    __slots__ = ("unwrap", "seen", "outstanding", "initial", "bytes")
+    __slots__ = ("unwrap", "seen", "outstanding", "initial", "bytes", "path", "pending", "early")
 
     def __init__(self) -> None:
         self.unwrap = Unwrapper(32)
@@ -98,6 +170,9 @@ class _State:
         self.outstanding: dict[int, int] = {}     # unwrapped TSN -> bytes
         self.initial: int | None = None           # initial TSN (INIT / INIT ACK), as on the wire
         self.bytes = 0                            # sum of outstanding
+        self.path: Path | None = None             # path of the latest new DATA: the primary
+        self.pending: dict[bytes, Heartbeat] = {}                  # heartbeat info -> HEARTBEAT not acked
+        self.early: dict[bytes, tuple[float, int, int, int]] = {}  # ACKs captured before their HEARTBEAT
 
 
 class Builder:
@@ -116,9 +191,10 @@ class Builder:
         if rec is None:
             series.unreadable += 1
             return
-        if series.start is None:
+        if series.start is None or ts < series.start:     # merged captures are not always in time order
             series.start = ts
-        series.end = ts
+        if series.end is None or ts > series.end:
+            series.end = ts
         for i, c in enumerate(rec.packet.chunks):
             if c.__class__ is ShortChunk:
                 continue
@@ -132,9 +208,13 @@ class Builder:
                 # the a_rwnd of an INIT / INIT ACK is the window its sender offers the peer's DATA
                 dirs[1 - side].rwnd.append(Sample(ts, c.a_rwnd, frame))
             elif t in DATA_TYPES:
-                _data(dirs[side], states[side], c, ts, frame, record, i)
+                _data(dirs[side], states[side], c, ts, frame, record, i, (rec.src, rec.dst))
             elif t in SACK_TYPES:
                 _sack(dirs[1 - side], states[1 - side], c, ts, frame, record, i)
+            elif t == HEARTBEAT:
+                _heartbeat(dirs[side], states[side], c, ts, frame, (rec.src, rec.dst))
+            elif t == HEARTBEAT_ACK:
+                _heartbeat_ack(states[1 - side], c, ts, frame, record, i)
 
 
 def build(packets: Iterable[tuple]) -> Series:
@@ -145,14 +225,51 @@ def build(packets: Iterable[tuple]) -> Series:
     return b.series
 
 
-def _data(d: Direction, st: _State, c, ts: float, frame: int, record: int, index: int) -> None:
+def bucket_width(span: float, buckets: int) -> float:
+    """The smallest 1, 2 or 5 × 10^k seconds (at least 1 µs) that cuts `span` into at most `buckets` buckets:
+    a round size for the graph's title."""
+    want = max(span / max(1, buckets), 1e-6)
+    exp = math.floor(math.log10(want))
+    for step in (1, 2, 5, 10):
+        width = step * 10.0 ** exp
+        if width >= want * (1 - 1e-9):
+            return width
+    return 10.0 ** (exp + 1)
+
+
+def throughput(d: Direction, origin: float, width: float, sid: int | None = None) -> list[Bucket]:
+    """The non-empty buckets of `width` seconds counted from `origin` (the association's first packet, so that
+    panning keeps them) with the user-data bytes of the first transmissions of stream `sid` (None: every
+    stream); retransmissions are left out, so that the buckets add up to what the application sent."""
+    out: dict[int, Bucket] = {}
+    for p in d.data:
+        if p.retransmission or (sid is not None and p.sid != sid):
+            continue
+        k = math.floor((p.ts - origin) / width)
+        b = out.get(k)
+        if b is None:
+            b = out[k] = Bucket(origin + k * width, width, 0, 0, p.frame, p.record, p.index, p.ts)
+        b.bytes += p.length
+        b.chunks += 1
+        if p.ts >= b.last:
+            b.frame, b.record, b.index, b.last = p.frame, p.record, p.index, p.ts
+    return [out[k] for k in sorted(out)]
+
+
+def _data(d: Direction, st: _State, c, ts: float, frame: int, record: int, index: int, path: Path) -> None:
     u = st.unwrap(c.tsn)
     if d.base is None:
         d.base = u
     rtx = u in st.seen
+    n = c.payload_length
     if not rtx:
         st.seen.add(u)
-    n = c.payload_length
+        d.sent[c.sid] = d.sent.get(c.sid, 0) + n
+        if st.path != path:
+            if st.path is not None:
+                d.path_changes.append(PathChange(ts, frame, record, index, c.tsn, st.path, path))
+            st.path = path
+    d.types.add(c.type)
     if u not in st.outstanding:
         st.outstanding[u] = n
         st.bytes += n
@@ -174,3 +291,35 @@ def _sack(d: Direction, st: _State, c, ts: float, frame: int, record: int, index
         for u in [u for u in out if u <= cum or any(lo <= u <= hi for lo, hi in blocks)]:
             st.bytes -= out.pop(u)
     d.flight.append(Sample(ts, st.bytes, frame))
+
+
+def _hb_info(c) -> bytes:
+    """The heartbeat info a HEARTBEAT carries and its ACK echoes (RFC 9260 §3.3.5, §3.3.6)."""
+    for p in c.params:
+        v = getattr(p, "info", None)
+        if v is None:
+            v = getattr(p, "value", None)
+        if v is not None:
+            return bytes(v)
+    return b""
+
+
+def _heartbeat(d: Direction, st: _State, c, ts: float, frame: int, path: Path) -> None:
+    info = _hb_info(c)
+    hb = Heartbeat(path, ts, frame)
+    d.heartbeats.append(hb)
+    ack = st.early.pop(info, None)
+    if ack is not None and ack[0] >= ts:
+        hb.ts, hb.frame, hb.record, hb.index = ack
+    else:
+        st.pending[info] = hb
+
+
+def _heartbeat_ack(st: _State, c, ts: float, frame: int, record: int, index: int) -> None:
+    """A HEARTBEAT ACK for the HEARTBEATs kept in `st` (those of the other side)."""
+    info = _hb_info(c)
+    hb = st.pending.pop(info, None)
+    if hb is None:
+        st.early[info] = (ts, frame, record, index)
+    else:
+        hb.ts, hb.frame, hb.record, hb.index = ts, frame, record, index

@@ -31,7 +31,7 @@ class StreamStats:
     """One stream id in one direction (contract: `streams[]`)."""
 
     __slots__ = ("sid", "messages", "data_chunks", "bytes", "ordered", "unordered", "fragmented", "ppids",
-                 "bits", "first_ssn", "lo", "hi", "seen", "distinct", "out_of_order", "gaps_before",
+                 "bits", "first_ssn", "lo", "hi", "seen", "dense", "distinct", "out_of_order", "gaps_before",
                  "resets", "first_frame", "beyond_negotiated")
 
     def __init__(self, sid: int, bits: int = 16) -> None:
@@ -43,7 +43,9 @@ class StreamStats:
         self.first_ssn: int | None = None
         self.lo = 0                      # lowest and highest unwrapped SSN (MID) of this reset epoch (lo: when hi is set)
         self.hi: int | None = None
-        self.seen = 0                    # bitmap of SSNs seen within SSN_WINDOW below `hi`
+        self.seen = 0                    # bitmap of SSNs seen within SSN_WINDOW below `hi`...
+        self.dense = True                # ...unless every SSN from lo (or the window's start) to hi was seen:
+                                         # then `seen` is not kept (the in-order case shifts no big int)
         self.distinct = 0
         self.out_of_order = 0
         self.gaps_before = 0             # gaps of epochs ended by stream resets
@@ -67,7 +69,7 @@ class StreamStats:
             if self.first_ssn is None:
                 self.first_ssn = ssn
             self.lo = self.hi = ssn
-            self.seen = 1
+            self.dense = True
             self.distinct = 1
             return False
         # serial arithmetic relative to the highest SSN (MID) so far (RFC 1982)
@@ -77,11 +79,21 @@ class StreamStats:
             delta -= mod
         u = hi + delta
         if u > hi:
-            # Bit i of `seen` stands for SSN hi - i: a window of SSN_WINDOW numbers below the highest.
-            self.seen = ((self.seen << (u - hi)) | 1) & _WINDOW_MASK
             self.hi = u
             self.distinct += 1
+            if self.dense:
+                if u == hi + 1:
+                    return False
+                seen = self._materialize(hi)
+            else:
+                seen = self.seen
+            # Bit i of `seen` stands for SSN hi - i: a window of SSN_WINDOW numbers below the highest.
+            seen = ((seen << (u - hi)) | 1) & _WINDOW_MASK
+            self.seen = seen
+            self.dense = seen == _WINDOW_MASK
             return False
+        if self.dense:
+            self.seen = self._materialize(hi)
         if u < self.lo:
             self.lo = u
         i = hi - u
@@ -94,13 +106,19 @@ class StreamStats:
         self.out_of_order += 1
         return True
 
+    def _materialize(self, hi: int) -> int:
+        """The bitmap a dense stream stands for: every SSN from lo (or the window's start) to hi seen."""
+        self.dense = False
+        return (1 << min(hi - self.lo + 1, SSN_WINDOW)) - 1
+
     def reset(self) -> None:
         """A RE-CONFIG stream reset (RFC 6525): sequence numbers start again at 0."""
-        self.gaps_before += self.ssn_gaps()
+        self.gaps_before = self.ssn_gaps()      # which already holds the gaps of earlier epochs
         self.resets += 1
         self.lo = 0
         self.hi = None
         self.seen = 0
+        self.dense = True
         self.distinct = 0
 
     def ssn_gaps(self) -> int:

@@ -9,6 +9,7 @@ packet and learns the other tag from the first packet of the reverse direction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 
 from sctpscope.analysis.association import (ABORT, INIT, INIT_ACK, INITIATOR, RESPONDER, SHUTDOWN_COMPLETE,
                                             Association, Endpoint)
@@ -16,6 +17,7 @@ from sctpscope.analysis.tally import Tally
 from sctpscope.analysis.totals import Totals
 from sctpscope.decode.frame import DecodedFrame, SctpRecord
 from sctpscope.decode.sctp import chunk_name
+from sctpscope.decode.sctp.chunks import Chunk
 
 # Ports and tags of a decoded header (SctpPacket types them `int | None`: None only when header_ok is False,
 # and such packets never reach the tracker).
@@ -38,6 +40,11 @@ class Analysis:
         #: packets), in packet order; the TUI's frame index reads and clears it after each `add`
         self.members: list[Association | None] | None = None
 
+    def add_all(self, frames: Iterable[DecodedFrame]) -> None:
+        """add() every frame: the loop of a whole capture, here so that it is compiled along with add()."""
+        for frame in frames:
+            self.add(frame)
+
     def add(self, frame: DecodedFrame) -> None:
         t = self.totals
         t.packets += 1
@@ -57,7 +64,7 @@ class Analysis:
             if rec.udp_encapsulated:
                 t.udp_encapsulated += 1
             # The common case first: a packet of a known association that does not start with INIT/INIT ACK.
-            chunks = pkt.chunks
+            chunks: list[Chunk] = pkt.chunks
             if chunks:
                 first = chunks[0].type
                 if first != INIT and first != INIT_ACK:

@@ -32,6 +32,7 @@ from array import array
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from sctpscope.capture.reader import seconds
 from sctpscope.errors import CaptureError
 
 READ_SIZE = 1 << 20
@@ -260,7 +261,7 @@ class CaptureIndex:
             if ifid >= len(st["ifaces"]) or caplen > blen - 32:
                 return self._stop("packet block with an unknown interface or a bad length")
             lt, tsdiv, tsoff = st["ifaces"][ifid]
-            ts = ((th << 32) | tl) / tsdiv + tsoff
+            ts = seconds((th << 32) | tl, tsdiv) + tsoff
             st["last_ts"] = ts
             self._add(at + 28, caplen, orig, ts, lt)
         elif btype == _SPB:

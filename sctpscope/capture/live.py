@@ -100,9 +100,9 @@ class LiveCaptureError(SctpscopeError):
 class KernelStats:
     """What the kernel counted for the socket since capture began (see the module docstring)."""
 
-    received: int = 0
-    dropped: int = 0
-    frozen: int = 0          # times the ring was full (TPACKET_V3 queue freezes)
+    received: int | None = 0     # None: not known (yet); the dumpcap and tshark engines learn theirs when dumpcap ends
+    dropped: int | None = 0
+    frozen: int | None = 0       # times the ring was full (TPACKET_V3 queue freezes); None: engines without the ring
 
 
 @dataclass

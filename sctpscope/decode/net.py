@@ -120,6 +120,7 @@ class NetDecoder:
         self._addr6: dict[bytes, str] = {}
         #: the fast path's caches: src+dst addresses (IPv4: as a 64-bit integer, IPv6: 32 bytes) -> (src, dst) strings
         self._pair4: dict[int, tuple[str, str]] = {}
+        self._pair4b: dict[bytes, tuple[str, str]] = {}   # the same, keyed by the 8 address bytes
         self._pair6: dict[bytes, tuple[str, str]] = {}
         #: False: the general walker only (tests check that both give the same results). A flag, not an
         #: instance attribute shadowing decode(): compiled (mypyc) classes have no instance __dict__.
@@ -200,12 +201,17 @@ class NetDecoder:
         n = len(data)
         if linktype == 1:
             if n >= 34:
-                et, vhl, tot, frag, proto, addrs = _E4(data, 12)
+                et = data[12] << 8 | data[13]
                 if et == 0x0800:
-                    if vhl == 0x45 and proto == 132 and not frag & 0x3FFF and 20 <= tot <= n - 14:
-                        pair = self._pair4.get(addrs)
+                    # read byte by byte (compiled: machine loads, no tuple of Python ints): version/IHL 0x45,
+                    # protocol SCTP, neither more fragments nor a fragment offset, total length in the frame
+                    tot = data[16] << 8 | data[17]
+                    if (data[14] == 0x45 and data[23] == 132 and not data[20] & 0x3F and not data[21]
+                            and 20 <= tot <= n - 14):
+                        key = data[26:34]
+                        pair = self._pair4b.get(key)
                         if pair is None:
-                            pair = self._pairs4(addrs)
+                            pair = self._pairs4b(key)
                         return _tnew(NetResult, (
                             [_tnew(Carried, (pair[0], pair[1], 4, data[34:14 + tot], 34, _ENC_E4, False, False, False))],
                             [], ["ether", "ipv4", "sctp"],
@@ -292,6 +298,13 @@ class NetDecoder:
             cache.clear()
         b = addrs.to_bytes(8, "big")
         pair = cache[addrs] = (self._a4(b[:4]), self._a4(b[4:]))
+        return pair
+
+    def _pairs4b(self, addrs: bytes) -> tuple[str, str]:
+        cache = self._pair4b
+        if len(cache) > 65536:
+            cache.clear()
+        pair = cache[addrs] = (self._a4(addrs[:4]), self._a4(addrs[4:]))
         return pair
 
     def _pairs6(self, addrs: bytes) -> tuple[str, str]:

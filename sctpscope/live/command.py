@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 
-from sctpscope.capture.live import DEFAULT_BUFFER, LiveCaptureError, list_interfaces
+from sctpscope.capture.live import DEFAULT_BUFFER, KernelStats, LiveCaptureError, list_interfaces
 from sctpscope.capture.writer import WriterError
 from sctpscope.errors import SctpscopeError
 from sctpscope.live.output import OutputFiles, default_name
@@ -46,6 +46,9 @@ def open_session(args, *, ports: tuple[int, ...], snapshots: bool, err=sys.stder
         raise _fail("--buffer-size must be between 1 and 4096 MiB")
     if not 64 <= args.snaplen <= 262144:
         raise _fail("--snaplen must be between 64 and 262144 bytes")
+    if args.user and args.engine != "af_packet":
+        raise _fail(f"--user works with --engine af_packet only (dumpcap holds the capture privilege itself, "
+                    f"and the processes --engine {args.engine} starts must stay within sctpscope's reach)")
     owner = None
     if args.user:
         from sctpscope.live.privileges import lookup_user
@@ -54,17 +57,13 @@ def open_session(args, *, ports: tuple[int, ...], snapshots: bool, err=sys.stder
         owner = (uid, gid)
     buffer_size = int(args.buffer_size * (1 << 20))
     if args.engine == "tshark":
-        from sctpscope.live.dumpcap import DumpcapSource
-
-        source = DumpcapSource(args.interface, snaplen=args.snaplen, buffer_size=buffer_size,
-                               promisc=args.promisc, sctp_udp_ports=ports)
-        engine = "dumpcap"
+        from sctpscope.live.pyshark_source import PysharkSource as Source
+    elif args.engine == "dumpcap":
+        from sctpscope.live.dumpcap import DumpcapSource as Source
     else:
-        from sctpscope.capture.live import LiveSource
-
-        source = LiveSource(args.interface, snaplen=args.snaplen, buffer_size=buffer_size, promisc=args.promisc,
-                            sctp_udp_ports=ports)
-        engine = "af_packet"
+        from sctpscope.capture.live import LiveSource as Source
+    source = Source(args.interface, snaplen=args.snaplen, buffer_size=buffer_size, promisc=args.promisc,
+                    sctp_udp_ports=ports)
     try:
         path = args.write or default_name(args.interface)
         output = OutputFiles(path, source.linktype, args.interface, args.snaplen,
@@ -84,7 +83,7 @@ def open_session(args, *, ports: tuple[int, ...], snapshots: bool, err=sys.stder
     except BaseException:
         source.close()
         raise
-    return LiveSession(source, output, engine=engine, sctp_udp_ports=ports, verify=not args.no_checksum,
+    return LiveSession(source, output, engine=args.engine, sctp_udp_ports=ports, verify=not args.no_checksum,
                        path_max_retrans=args.path_max_retrans, flt=flt, duration=args.duration, count=args.count,
                        snapshots=snapshots)
 
@@ -98,13 +97,21 @@ def announce(session: LiveSession, err) -> None:
           file=err, flush=True)
 
 
+def _drops(k: KernelStats) -> str:
+    """The kernel's drop count, or that it is not known (yet): tshark and dumpcap tell theirs at the end."""
+    return "drops unknown" if k.dropped is None else f"{k.dropped} dropped"
+
+
 def status_line(st: LiveStatus) -> str:
-    drops = st.kernel.dropped
     s = (f"{st.packets} packets ({st.sctp_packets} SCTP analysed), {st.bytes} bytes, "
-         f"{drops} dropped by the kernel, {st.rate_pps:.0f} pkt/s, {st.associations} associations")
+         f"{_drops(st.kernel)} by the kernel, {st.rate_pps:.0f} pkt/s, {st.associations} associations")
     if st.backlog > 0:
         s += f", analysis {st.backlog} behind"
     return s
+
+
+def _received(k: KernelStats) -> str:
+    return "" if k.received is None else f"{k.received} received, "
 
 
 def final_line(session: LiveSession) -> str:
@@ -113,7 +120,7 @@ def final_line(session: LiveSession) -> str:
     where = escape_text(files[0].path) if len(files) == 1 else f"{len(files)} files ({escape_text(files[0].path)} …)"
     k = st.kernel
     return (f"sctpscope: {st.packets} packets captured on {escape_text(st.interface)} in {st.elapsed:.1f} s "
-            f"({st.sctp_packets} SCTP packets); kernel: {k.received} received, {k.dropped} dropped; written to {where}")
+            f"({st.sctp_packets} SCTP packets); kernel: {_received(k)}{_drops(k)}; written to {where}")
 
 
 def run_headless(session: LiveSession, args, out, err) -> int:

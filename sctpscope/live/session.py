@@ -1,7 +1,7 @@
 """A live capture session: socket -> pcapng file -> decode -> Analysis, in two threads.
 
 The capture thread does only what must keep pace with the wire: it takes the frames out of the source (the
-kernel ring of sctpscope.capture.live, or dumpcap's pipe), writes every one of them to the pcapng file, hands
+kernel ring of sctpscope.capture.live, dumpcap's pipe, or pyshark's), writes every one of them to the pcapng file, hands
 whole blocks to the file at least every 0.1 s, reads the kernel's drop counters, and stops on
 ``--duration``, ``--count`` (it counts SCTP packets itself, so the file ends exactly on the Nth), a
 request, or an error.
@@ -96,8 +96,9 @@ class LiveSession:
     """Run a capture from `source` into `output`, analysing as it goes (see the module docstring).
 
     `source`: an object with ``read(timeout) -> [(Frame, ts_ns)]``, ``drain()``, ``stats() -> KernelStats``,
-    ``close()`` and the attributes ``name``, ``linktype`` (LiveSource, DumpcapSource). `output`: the
-    OutputFiles, whose first file is opened by ``start()`` unless already open.
+    ``close()`` and the attributes ``name``, ``linktype`` (LiveSource, DumpcapSource, PysharkSource); counts
+    a source does not know (yet) are None in its KernelStats. `output`: the OutputFiles, whose first file is
+    opened by ``start()`` unless already open.
     """
 
     def __init__(self, source, output: OutputFiles, *, engine: str = "af_packet",
@@ -121,7 +122,7 @@ class LiveSession:
         self.packets = 0
         self.bytes = 0
         self.counted_sctp = 0           # SCTP packets counted by the capture thread (--count only)
-        self.kernel = KernelStats()
+        self.kernel: KernelStats = source.stats()      # unknown (None) from the start for some sources
         self.rate_pps = 0.0
         self.rate_bps = 0.0
         self.started = time.time()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from sctpscope.capture.reader import Frame
+from sctpscope.capture.reader import Frame, seconds
 
 _BT_SHB = 0x0A0D0D0A
 _NUMBERED_NON_PACKETS = frozenset({0x00000BAD, 0x40000BAD, 0x00000009})
@@ -153,7 +153,7 @@ class PcapngStream:
         if ticks is None:                        # SPB
             ts, ns = self._last
         else:
-            ts = ticks / ifc.tsdiv               # int / int: correctly rounded, as the file reader
+            ts = seconds(ticks, ifc.tsdiv)        # as the file reader
             if ifc.tsoffset:
                 ts += ifc.tsoffset
             ns = ticks * 1_000_000_000 // ifc.tsdiv + ifc.tsoffset * 1_000_000_000

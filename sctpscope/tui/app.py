@@ -1,8 +1,10 @@
-"""The Textual app: indexes the capture in a thread worker, in time-boxed steps, filling the list as it goes."""
+"""The Textual app: indexes the capture in a thread worker, in time-boxed steps, filling the list as it goes.
+
+Without a capture it starts on the recent-files picker. What it remembers between runs (captures opened,
+bookmarked frames) is sctpscope.state's; exports (x) are written by sctpscope.export.formats in a worker."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 from textual import work
@@ -13,7 +15,10 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from sctpscope.analysis.indexer import Indexer, Progress, file_indexer
 from sctpscope.errors import SctpscopeError
+from sctpscope.export.walk import Rereader
+from sctpscope.state import State
 from sctpscope.tui.commands import SctpscopeCommands
+from sctpscope.tui.dialogs.export import ExportRequest
 from sctpscope.tui.format import safe
 from sctpscope.tui.screens.associations import AssociationsScreen
 from sctpscope.tui.screens.help import HelpScreen
@@ -30,7 +35,8 @@ class SctpscopeApp(App):
     COMMANDS = App.COMMANDS | {SctpscopeCommands}
     BINDINGS = [Binding("q", "quit", "Quit"), Binding("question_mark", "help", "Help"),
                 Binding("colon", "goto_frame", "Go to frame", key_display=":"),
-                Binding("T", "toggle_theme", "Light/dark", show=False)]
+                Binding("T", "toggle_theme", "Light/dark", show=False),
+                Binding("B", "bookmarks", "Bookmarks", show=False)]
 
     class Exported(Message):
         """The export worker wrote a file (or failed): handled as `on_sctpscope_app_exported`."""
@@ -48,7 +54,7 @@ class SctpscopeApp(App):
             self.progress = progress
 
     def __init__(self, paths: Sequence[str], *, sctp_udp_ports: tuple[int, ...] = (9899,),
-                 verify: bool = True, indexer: Indexer | None = None) -> None:
+                 verify: bool = True, indexer: Indexer | None = None, state: State | None = None) -> None:
         super().__init__()
         self.paths = list(paths)
         self.sctp_udp_ports = sctp_udp_ports
@@ -58,9 +64,23 @@ class SctpscopeApp(App):
         self.result = None
         self.home = AssociationsScreen()
         self.last_export: str | None = None
+        self.state = state if state is not None else State()
+        self.bookmarks: set[int] = set()
 
     def on_mount(self) -> None:
-        self.push_screen(self.home)
+        if self.paths:
+            self.push_screen(self.home)
+            return
+        from sctpscope.tui.dialogs.recent import RecentScreen
+
+        entries = self.state.recent()
+        self.push_screen(RecentScreen(entries))
+        self.state_notices()
+
+    def open_capture(self, paths: Sequence[str]) -> None:
+        """From the recent-files picker: this capture, in place of the picker."""
+        self.paths = list(paths)
+        self.switch_screen(self.home)
 
     def start(self) -> None:
         """Called by the home screen once it is mounted: open the capture and start indexing."""
@@ -73,7 +93,16 @@ class SctpscopeApp(App):
             except OSError as exc:
                 self.home.show_error(f"sctpscope: {exc.strerror or exc}")
                 return
+            self.state.remember(self.paths)
+            self.bookmarks = set(self.state.bookmarks(self.paths))
+            self.state_notices()
         self.index()
+
+    def state_notices(self) -> None:
+        """Show (once) what went wrong reading or saving the state files."""
+        for notice in self.state.notices:
+            self.notify(safe(notice), severity="warning", timeout=8, markup=False)
+        self.state.notices.clear()
 
     @work(thread=True, exit_on_error=False, name="index", group="index")
     def index(self) -> None:
@@ -136,42 +165,88 @@ class SctpscopeApp(App):
         if number < 1:
             self.notify(f"not a frame number: {safe(value)}", severity="error", markup=False)
             return
+        if self.indexer is None:
+            self.notify("no capture open", severity="warning")
+            return
         frames = getattr(self.screen, "frames", None)
         self.push_screen(PacketScreen(number, frames=frames if frames and number in frames else None))
 
+    # -- bookmarks ------------------------------------------------------------------------------------------
+    def toggle_bookmark(self, frame: int) -> bool:
+        """Bookmark the frame, or drop its bookmark; saved at once. True when it is bookmarked now."""
+        self.bookmarks.symmetric_difference_update({frame})
+        self.state.set_bookmarks(self.paths, sorted(self.bookmarks))
+        self.state_notices()
+        return frame in self.bookmarks
+
+    def remove_bookmark(self, frame: int) -> None:
+        if frame in self.bookmarks:
+            self.toggle_bookmark(frame)
+
+    def frame_summary(self, number: int) -> str:
+        """One line about a frame, as `sctpscope packets` prints it (its first SCTP packet, and how many more)."""
+        from sctpscope.report.packets import frame_lines
+
+        ix = self.indexer
+        try:
+            raw = ix.store.read(number)
+        except (KeyError, OSError, ValueError) as exc:
+            return f"{number:>7} cannot be read back: {exc}"
+        frame = Rereader(ix.store, ix.decoder()).read(number)[0]      # IP fragments: rebuilt from earlier frames
+        t0 = next((i.first_ts for i in ix.infos if i.first_ts is not None), raw.ts)
+        lines = frame_lines(frame, t0)
+        if not lines:
+            return f"{number:>7} {raw.ts - t0:11.6f} no SCTP packet ({len(raw.data)} bytes)"
+        return lines[0] + (f"  (+{len(lines) - 1} more)" if len(lines) > 1 else "")
+
+    def action_bookmarks(self) -> None:
+        """B: the bookmarked frames; enter opens one's packet detail."""
+        from sctpscope.tui.dialogs.bookmarks import BookmarksScreen
+
+        if self.indexer is None:
+            self.notify("no capture open", severity="warning")
+            return
+        rows = [(f, safe(self.frame_summary(f))) for f in sorted(self.bookmarks)]
+        self.push_screen(BookmarksScreen(rows, self.remove_bookmark), self.open_bookmark)
+
+    def open_bookmark(self, frame: int | None) -> None:
+        from sctpscope.tui.screens.packet import PacketScreen
+
+        if frame is not None:
+            self.push_screen(PacketScreen(frame, frames=sorted(self.bookmarks), title="bookmarks"))
+
+    # -- export ---------------------------------------------------------------------------------------------
     def export_associations(self, associations: list[dict]) -> None:
-        """x: ask for a file name, then write the associations' frames to a pcapng (sctpscope.export)."""
-        from sctpscope.tui.dialogs.prompt import PromptScreen
+        """x: the export dialog (format, associations, file), then the export written in a worker."""
+        from sctpscope.tui.dialogs.export import ExportDialog
 
         if self.progress is None or not self.progress.done:
             self.notify("export: wait until the capture is indexed (association ids are final then)",
                         severity="warning")
             return
-        ids = [a["id"] for a in associations]
-        stem = os.path.splitext(os.path.basename(self.paths[0]))[0] if self.paths else "capture"
-        default = f"{stem}-assoc{'-'.join(map(str, ids))}.pcapng"
-        self.push_screen(PromptScreen(f"Export association {', '.join(map(str, ids))} (its frames only) to the "
-                                      f"pcapng file:", default), lambda path: self._export(ids, path))
+        known = [a["id"] for a in (self.result.associations if self.result is not None else [])]
+        self.push_screen(ExportDialog(self.paths, [a["id"] for a in associations], known), self._export)
 
-    def _export(self, ids: list[int], path: str | None) -> None:
-        if path:
-            self.notify(f"exporting to {safe(path)}…", markup=False)
-            self.export_worker(ids, os.path.expanduser(path))
+    def _export(self, request: ExportRequest | None) -> None:
+        if request is not None:
+            self.notify(f"exporting to {safe(request.path)}…", markup=False)
+            self.export_worker(request)
 
     @work(thread=True, exit_on_error=False, group="export")
-    def export_worker(self, ids: list[int], path: str) -> None:
-        from sctpscope.export.extract import extract
+    def export_worker(self, request: ExportRequest) -> None:
+        from sctpscope.export.formats import write_export
 
         try:
-            done = extract(self.paths, ids, path, sctp_udp_ports=self.sctp_udp_ports, verify=self.verify)
+            text = write_export(request.format, self.paths, list(request.ids), request.path,
+                                indexer=self.indexer if self.result is not None else None,
+                                sctp_udp_ports=self.sctp_udp_ports, verify=self.verify)
         except SctpscopeError as exc:
             self.post_message(self.Exported(f"export failed: {exc}", True))
             return
         except OSError as exc:
             self.post_message(self.Exported(f"export failed: {exc.strerror or exc}", True))
             return
-        self.post_message(self.Exported(f"wrote {done.frames} frames of association "
-                                        f"{', '.join(map(str, ids))} to {path}"))
+        self.post_message(self.Exported(text))
 
     def on_sctpscope_app_exported(self, message: Exported) -> None:
         self.last_export = message.text
@@ -180,8 +255,9 @@ class SctpscopeApp(App):
 
 
 def make_app(paths: str | Sequence[str], *, sctp_udp_ports: tuple[int, ...] = (9899,),
-             verify: bool = True) -> SctpscopeApp:
-    """The app for one capture path (or several read in order as one), used by the CLI and the tests."""
+             verify: bool = True, state: State | None = None) -> SctpscopeApp:
+    """The app for one capture path (or several read in order as one; none: the recent-files picker), used by
+    the CLI and the tests."""
     if isinstance(paths, (str, bytes)) or not isinstance(paths, Sequence):
         paths = [str(paths)]
-    return SctpscopeApp([str(p) for p in paths], sctp_udp_ports=sctp_udp_ports, verify=verify)
+    return SctpscopeApp([str(p) for p in paths], sctp_udp_ports=sctp_udp_ports, verify=verify, state=state)

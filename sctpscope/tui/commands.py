@@ -1,4 +1,5 @@
-"""Command palette entries (ctrl+p): open any association, switch tabs, jump in the timeline."""
+"""Command palette entries (ctrl+p): open any association, switch tabs, jump or search in the timeline,
+bookmarks."""
 
 from __future__ import annotations
 
@@ -15,10 +16,16 @@ class SctpscopeCommands(Provider):
 
     def _commands(self) -> list[tuple[str, object, str]]:
         from sctpscope.tui.screens.association import TABS, AssociationScreen
+        from sctpscope.tui.screens.packet import PacketScreen
 
         app = self.app
         screen = app.screen
         out: list[tuple[str, object, str]] = []
+        if app.indexer is not None:
+            out.append(("Bookmarks: the bookmarked frames", app.action_bookmarks, "key B"))
+        if isinstance(screen, PacketScreen):
+            what = "Remove the bookmark of" if screen.frame in app.bookmarks else "Bookmark"
+            out.append((f"{what} frame {screen.frame}", screen.action_bookmark, "key b"))
         if isinstance(screen, AssociationScreen):
             for k, tab in enumerate(TABS, 1):
                 out.append((f"Go to the {tab} tab", partial(screen.action_tab, tab), f"key {k}"))
@@ -27,6 +34,7 @@ class SctpscopeCommands(Provider):
                 label = {"handshake": "the handshake", "retransmission": "the first retransmission",
                          "ending": "the shutdown / abort"}[what]
                 out.append((f"Timeline: jump to {label}", partial(self._jump, screen, ladder, what), f"key {key}"))
+            out.append(("Timeline: search the chunk labels", partial(self._open_search, screen, ladder), "key /"))
         for a in getattr(app.home, "associations", []):
             name = f"Open association {a['id']}: {endpoint(a['initiator'])} ⇄ {endpoint(a['responder'])}"
             out.append((name, partial(app.home.open_key, a[KEY]), a["state"]))
@@ -36,6 +44,11 @@ class SctpscopeCommands(Provider):
     def _jump(screen, ladder, what: str) -> None:
         screen.action_tab("timeline")
         ladder.action_jump(what)
+
+    @staticmethod
+    def _open_search(screen, ladder) -> None:
+        screen.action_tab("timeline")
+        ladder.action_search()
 
     async def discover(self) -> Hits:
         for name, callback, help_text in self._commands()[:20]:

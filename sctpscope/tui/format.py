@@ -9,6 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from sctpscope.decode.sctp import ppid_name
+from sctpscope.export.ladder import header_line
 from sctpscope.text import escape_text
 
 I2R, R2I = "initiator_to_responder", "responder_to_initiator"
@@ -206,68 +207,10 @@ def event_extra(ev: dict) -> str:
     return "  ".join(f"{k}={safe(v)}" for k, v in ev.items() if k not in skip)
 
 
-# -- the timeline ladder -------------------------------------------------------------------------------------
-FAMILY_STYLES = {"data": "cyan", "sack": "blue", "handshake": "green", "heartbeat": "magenta",
-                 "shutdown": "yellow", "abort": "bold red", "error": "red", "forward": "bright_magenta",
-                 "reconfig": "bright_magenta", "asconf": "bright_magenta", "other": "white"}
-LADDER_LEFT = 19            # frame (7), space, time (10), space
-
-
-def ladder_step(step, t0: float, width: int) -> Text:
-    """One chunk as an arrow between the two lanes: initiator on the left, responder on the right."""
-    out = Text(f"{step.frame:>7} {step.ts - t0:10.6f} ", style="dim")
-    lane = max(12, width - LADDER_LEFT)
-    inner = lane - 2
-    style = FAMILY_STYLES.get(step.family, "")
-    label = safe(step.label)
-    if step.retransmission:
-        label = "⟲ " + label
-        style = "bold red"
-    if step.packet_problem:
-        label = f"⚠ {label} [{safe(step.packet_problem)}]"
-    body = f"─ {label} " if step.side == 0 else f" {label} ─"
-    if len(body) > inner - 1:
-        body = body[:inner - 2] + "…"
-    fill = "─" * max(0, inner - 1 - len(body))
-    out.append("│", style="bold")
-    if step.side == 0:
-        out.append(body + fill, style=style)
-        out.append("▶", style="bold " + style)
-    else:
-        out.append("◀", style="bold " + style)
-        out.append(fill + body, style=style)
-    out.append("│", style="bold")
-    return out
-
-
-def ladder_run(run, collapsed: bool, width: int) -> Text:
-    """A run of DATA/SACK steps folded into one line (or its header when unfolded)."""
-    mark = "▸" if collapsed else "▾"
-    parts = []
-    for side, arrow in ((0, "I→R"), (1, "R→I")):
-        d, s = run.data[side], run.sacks[side]
-        bits = []
-        if d:
-            rng = run.tsn_ranges[side]
-            bits.append(f"{d} DATA TSN {rng[0]}…{rng[1]}" if rng else f"{d} DATA")
-        if s:
-            bits.append(f"{s} SACK")
-        if bits:
-            parts.append(f"{arrow} " + ", ".join(bits))
-    out = Text(" " * LADDER_LEFT)
-    out.append(f"{mark} {run.length} DATA/SACK chunks: " + "; ".join(parts), style="italic")
-    if run.retransmissions:
-        out.append(f"  ⟲ {run.retransmissions} retransmission(s)", style="bold red")
-    out.append("   (enter: " + ("unfold" if collapsed else "fold") + ")", style="dim")
-    return out
-
-
+# -- the timeline ladder (rows laid out by sctpscope.export.ladder, shared with the text/SVG export) ---------
 def ladder_header(a: dict, width: int) -> Text:
     """The two lanes' names above the ladder."""
-    left = f"{'frame':>7} {'time s':>10} initiator {endpoint(a['initiator'])}"
-    right = f"responder {endpoint(a['responder'])}"
-    gap = max(1, width - len(left) - len(right))
-    return Text(left + " " * gap + right, style="bold")
+    return Text(header_line(a, width), style="bold")
 
 
 # -- a stream's ordering view ---------------------------------------------------------------------------------

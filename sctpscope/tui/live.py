@@ -1,12 +1,15 @@
 """The terminal UI over a live capture: the association list filling in as associations come and go.
 
 Reuses the file UI (app.SctpscopeApp and its screens): the app is handed the session's LiveIndex as its
-indexer (what the association screens read frames back from), and instead of the indexing worker a timer
-takes the session's latest snapshot a few times a second and gives the home screen the associations that
-are new or changed (``AssociationsScreen.apply_progress``), without blocking input: the analysis runs in
-the session's own thread. A status bar under the list shows the interface, packets, SCTP packets, bytes,
-kernel drops, the rate and the file being written. ``p`` pauses the display (the capture goes on), ``w``
-closes the current file and goes on in a new one, ``q`` stops the capture (the file is completed).
+indexer (the analysis.indexer.FrameSource the association screens read frames back from), the home screen
+is the association list in live mode (``AssociationsScreen(live=True)``: no progress bar, "live" instead of
+"indexing"), and instead of the indexing worker a timer takes the session's latest snapshot a few times a
+second and hands the list the associations that are new or changed (``AssociationsScreen.apply_progress``
+with a ``Progress.of_result``), without blocking input: the analysis runs in the session's own thread. An
+association screen left open follows its association as the list hands it on. A status bar under the list
+shows the interface, packets, SCTP packets, bytes, kernel drops, the rate and the file being written. ``p``
+pauses the display (the capture goes on), ``w`` closes the current file and goes on in a new one, ``q``
+stops the capture (the file is completed).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ def status_text(st: LiveStatus, paused: bool = False) -> Text:
         t.append(f"■ stopped ({safe(st.stopped_by or 'done')})", style="bold")
     t.append(f" on {safe(st.interface)} │ {st.packets} packets │ {st.sctp_packets} SCTP │ {_size(st.bytes)} │ ")
     drops = st.kernel.dropped
-    t.append(f"kernel drops {drops}", style="bold red" if drops else "")
+    t.append("kernel drops unknown" if drops is None else f"kernel drops {drops}", style="bold red" if drops else "")
     t.append(f" │ {st.rate_pps:.0f} pkt/s │ file {safe(st.file or '-')}")
     if st.files > 1:
         t.append(f" ({st.files} files)")
@@ -56,19 +59,18 @@ def status_text(st: LiveStatus, paused: bool = False) -> Text:
 
 
 class LiveAssociationsScreen(AssociationsScreen):
-    """The association list with the live status bar under it (above the key footer)."""
+    """The association list in live mode with the live status bar under it (above the key footer)."""
 
     DEFAULT_CSS = """
     #live-status { height: 1; padding: 0 1; background: $boost; }
     """
 
+    def __init__(self) -> None:
+        super().__init__(live=True)
+
     def compose(self) -> ComposeResult:
         yield from super().compose()
         yield Static(Text("starting…"), id="live-status", markup=False)
-
-    def _totals_text(self, p, infos) -> str:
-        # the file UI says "indexing" until the end of the file; a live capture has no end to reach
-        return super()._totals_text(p, infos).replace(" — indexing…", " — live")
 
 
 class LiveApp(SctpscopeApp):
@@ -90,7 +92,6 @@ class LiveApp(SctpscopeApp):
         """Called by the home screen once mounted: start the capture if it is not running, then poll it."""
         if not self.session.started_threads:
             self.session.start()
-        self.home.query_one("#progress").display = False       # no end to make progress towards
         self.set_interval(REFRESH, self.tick)
         self.tick()
 
@@ -105,17 +106,11 @@ class LiveApp(SctpscopeApp):
             return
         self.generation = snap.generation
         res = snap.result
-        self.indexer.infos = res.infos
         changed = [a for a in res.associations if snap.final or self.shown.get(a.get(KEY)) != a]
         for a in changed:
             self.shown[a.get(KEY)] = a
-        t = res.totals
-        totals = {"packets": t.packets, "sctp_packets": t.sctp_packets, "bad_checksums": t.bad_checksums,
-                  "malformed": t.malformed, "problems": sum(t.problems.values()),
-                  "checksums_unchecked": t.checksums["unchecked"]}
-        p = Progress(t.packets, t.sctp_packets, len(res.associations), None, snap.final, changed, totals)
-        self.progress = p
-        self.home.apply_progress(p)
+        self.progress = Progress.of_result(res, changed, snap.final)
+        self.home.apply_progress(self.progress)
 
     def action_pause(self) -> None:
         self.paused = not self.paused

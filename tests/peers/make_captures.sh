@@ -207,6 +207,21 @@ scenario_tsctp() {  # scenario_tsctp NAME CLIENT_OPTIONS...: tsctp sink in B, ts
     finish "$name"
 }
 
+scenario_tsctp_ipfrag() {   # route MTU 1280 both ways: the kernel fragments usrsctp's 1500-byte UDP datagrams
+    local name=$1; shift
+    ip -n "$NS_A" route add "$V4_B/32" dev "$IF_A" mtu lock 1280
+    ip -n "$NS_B" route add "$V4_A/32" dev "$IF_B" mtu lock 1280
+    start_capture "$WORK/$name.pcapng"
+    start_server "$WORK/$name.server.log" "$BIN/tsctp" -v -E 9899
+    run_client "$WORK/$name.client.log" true "$BIN/tsctp" -v -E 9899 -U 9899 "$@" "$V4_B"
+    sleep 1
+    stop_server
+    stop_capture
+    ip -n "$NS_A" route del "$V4_B/32"
+    ip -n "$NS_B" route del "$V4_A/32"
+    finish "$name"
+}
+
 setup_network
 
 # echo_server: port 7, usrsctp_init(local UDP encapsulation port), optional remote encapsulation port.
@@ -220,3 +235,5 @@ scenario_echo echo_rtx_ipv4 FEED=lossy_feed -- "$V4_B" 7 5007
 # (B, middle, E bits); -U would encapsulate, -u would send unordered.
 scenario_tsctp tsctp_ipv4 -n 8 -l 3000 -f 1000
 scenario_tsctp tsctp_unordered_ipv4 -n 6 -l 2500 -f 1200 -u
+# Over raw IP usrsctp sets DF on DATA (the packets would be dropped): over UDP the kernel fragments them.
+scenario_tsctp_ipfrag tsctp_ipfrag_udpencap -n 4 -l 4000

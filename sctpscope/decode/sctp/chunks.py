@@ -492,7 +492,7 @@ def _pktdrop(buf, off, f, L, end, ctx):
         from .packet import _decode
         ctx.depth += 1
         try:
-            rec.packet, fatal = _decode(memoryview(buf)[off + 16:dend], ctx.base + off + 16, ctx.verify, ctx.depth)
+            rec.packet, fatal = _decode(bytes(memoryview(buf)[off + 16:dend]), ctx.base + off + 16, ctx.verify, ctx.depth)
         finally:
             ctx.depth -= 1
         if rec.packet.problems:

@@ -4,9 +4,20 @@ The association dict (the report's) fills Overview, the stream table, Events and
 thread worker decodes the association's packets again (as analysis.indexer.packets_of) for the Timeline, the
 streams' ordering views, the ending flow, the reassembled messages (analysis.follow) and the graphs'
 series (analysis.series), which appear when it is done.
+
+Opened while the capture is still being indexed, or during a live capture, the association grows: the list
+hands each new version on (`update_association`) and the screen shows it again, at most every REFRESH
+seconds (and never spending more than a fifth of the time on it), keeping the tab, the cursors, the stream
+chosen and the graph's view. Only the frames not decoded yet are read and decoded again: the packets decoded
+so far are kept while the association grows, and let go once it is complete.
 """
 
 from __future__ import annotations
+
+import os
+import time
+from array import array
+from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual import on, work
@@ -16,26 +27,39 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
-from textual.worker import get_current_worker
-
-import os
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from sctpscope.analysis import ordering, series, timeline
 from sctpscope.analysis.follow import Follower
-from sctpscope.analysis.indexer import KEY, unpack_entry
-from sctpscope.tui.format import (DIRECTION_ARROWS, I2R, ORDER_HEADER, STREAM_COLUMNS, beyond_negotiated,
+from sctpscope.analysis.indexer import KEY, FrameSource, unpack_entry
+from sctpscope.export.walk import Rereader
+from sctpscope.tui.format import (DIRECTION_ARROWS, I2R, ORDER_HEADER, R2I, STREAM_COLUMNS, beyond_negotiated,
                                   FOLLOW_HEADER, endpoint, endpoint_lines, ending_lines, event_extra,
                                   follow_detail, ladder_header, order_summary, outstanding_text, safe,
                                   stream_row)
 from sctpscope.tui.widgets.follow import FollowView
 from sctpscope.tui.widgets.graph import Graph
 from sctpscope.tui.widgets.ladder import Ladder
-from sctpscope.tui.widgets.negotiation import Negotiation
+from sctpscope.tui.widgets.negotiation import Negotiation, negotiation_table
 from sctpscope.tui.widgets.ordering import OrderingView
 
 TABS = ("overview", "timeline", "streams", "ending", "events", "anomalies", "follow", "graphs")
 FOLLOW_KEEP = 512           # bytes kept per message for the Follow tab (summaries read 256, previews less)
 SIDES = ("initiator", "responder")
+REFRESH = 0.5               # seconds at least between two showings of a growing association
+GRAPH_CHOICES = ("side", "kind", "stream", "path")     # what the user chose in the graph, kept when it grows
+
+
+@dataclass
+class Decoded:
+    """What the load worker keeps of a growing association between two showings: the frame entries decoded
+    so far and their packets, and the follower fed with them (its complete messages in `messages`)."""
+
+    follower: Follower
+    entries: array = field(default_factory=lambda: array("Q"))
+    items: list = field(default_factory=list)       # (frame, ts, side, SctpRecord or None, record index)
+    messages: list = field(default_factory=list)
+    unfollowed: int = 0
 
 
 class AssociationScreen(Screen):
@@ -51,13 +75,15 @@ class AssociationScreen(Screen):
         """The packets were decoded again: handled as `on_association_screen_loaded`."""
 
         def __init__(self, tl: timeline.Timeline, frames: list[int], sr: series.Series | None = None,
-                     messages: list | None = None, unfollowed: int = 0) -> None:
+                     messages: list | None = None, unfollowed: int = 0,
+                     resets: ordering.Resets | None = None) -> None:
             super().__init__()
             self.timeline = tl
             self.frames = frames
             self.series = sr
             self.messages = messages or []
             self.unfollowed = unfollowed
+            self.resets = resets or ordering.Resets()
 
     class Saved(Message):
         """The save worker wrote a file (or failed): handled as `on_association_screen_saved`."""
@@ -67,37 +93,67 @@ class AssociationScreen(Screen):
             self.text = text
             self.error = error
 
-    def __init__(self, association: dict) -> None:
+    def __init__(self, association: dict, *, growing: bool = False, live: bool = False) -> None:
+        """`growing`: the capture is still being indexed (or captured, `live`): `update_association` will
+        hand on the association's next versions until it is complete."""
         super().__init__()
         self.association = association
+        self.key: int = association[KEY]
+        self.growing = growing
+        self.live = live
         self.timeline: timeline.Timeline | None = None
         self.frames: list[int] = []
         self.orders: dict[tuple[int, int], ordering.StreamOrder] = {}
+        self.resets = ordering.Resets()
         self.stream_shown: tuple[int, int] | None = None
         self.flow_steps: list[int] = []
         self.series: series.Series | None = None
         self.last_saved: str | None = None
+        self.shown: dict[str, object] = {}            # widget id -> what it shows (see `figures`)
+        self.unfollowed = 0
+        # refreshing a growing association
+        self.decoded: Decoded | None = None           # the load worker's, kept between two loads
+        self.decoding = False
+        self.pending: tuple[dict, bool] | None = None   # a newer version not shown yet, complete or not
+        self.next_refresh = 0.0                       # time.monotonic() before which no refresh starts
+        self._load_started = 0.0
+        self._refresh_timer = None
+
+    def title_text(self, a: dict) -> Text:
+        """The title line, and while the association may still grow, a notice saying so."""
+        t = Text(f"association {a['id']}: {endpoint(a['initiator'])} ⇄ {endpoint(a['responder'])}  "
+                 f"[{a['state']}] frames {a['first_frame']}–{a['last_frame']}, {a['packets']} packets")
+        if self.growing:
+            t.append(f"  ⟳ still growing: {'live capture' if self.live else 'indexing…'}", style="bold yellow")
+        return t
+
+    def figures(self, a: dict) -> dict[str, tuple[object, object]]:
+        """What the association dict shows outside the tables: widget id -> (what it shows, its renderable)."""
+        extra = Text(f"extensions both support: {', '.join(map(safe, a.get('extensions', []))) or 'none'}"
+                     f"; primary path changes: {len(a.get('primary_path_changes', []))}")
+        beyond = Text("\n".join(beyond_negotiated(a)), style="bold red")
+        negotiation = (a["initiator"].get("init"), a["responder"].get("init"), a.get("negotiated"))
+        texts = {"title": self.title_text(a), "ep-initiator": endpoint_lines("initiator", a["initiator"]),
+                 "ep-responder": endpoint_lines("responder", a["responder"]), "beyond": beyond,
+                 "overview-extra": extra, "ending-text": ending_lines(a)}
+        out: dict[str, tuple[object, object]] = {k: (t, t) for k, t in texts.items()}
+        out["negotiation"] = (negotiation, negotiation_table(a))
+        return out
 
     def compose(self) -> ComposeResult:
         a = self.association
-        snapshot = "" if getattr(self.app.progress, "done", True) else \
-            "  (opened while indexing: later packets are not shown)"
-        yield Static(Text(f"association {a['id']}: {endpoint(a['initiator'])} ⇄ {endpoint(a['responder'])}  "
-                          f"[{a['state']}] frames {a['first_frame']}–{a['last_frame']}, {a['packets']} packets"
-                          f"{snapshot}"), id="title", markup=False)
+        fig = self.figures(a)
+        self.shown = {k: v[0] for k, v in fig.items()}
+        yield Static(fig["title"][1], id="title", markup=False)
         with TabbedContent(id="tabs"):
             with TabPane("1 Overview", id="overview"):
                 with VerticalScroll():
                     with Horizontal(id="endpoints"):
-                        yield Static(endpoint_lines("initiator", a["initiator"]), id="ep-initiator",
-                                     classes="endpoint", markup=False)
-                        yield Static(endpoint_lines("responder", a["responder"]), id="ep-responder",
-                                     classes="endpoint", markup=False)
+                        yield Static(fig["ep-initiator"][1], id="ep-initiator", classes="endpoint", markup=False)
+                        yield Static(fig["ep-responder"][1], id="ep-responder", classes="endpoint", markup=False)
                     yield Negotiation(a, id="negotiation")
-                    yield Static(Text("\n".join(beyond_negotiated(a)), style="bold red"), id="beyond", markup=False)
-                    yield Static(Text(f"extensions both support: {', '.join(map(safe, a.get('extensions', []))) or 'none'}"
-                                      f"; primary path changes: {len(a.get('primary_path_changes', []))}"),
-                                 id="overview-extra", markup=False)
+                    yield Static(fig["beyond"][1], id="beyond", markup=False)
+                    yield Static(fig["overview-extra"][1], id="overview-extra", markup=False)
                     yield DataTable(id="paths", cursor_type="row")
             with TabPane("2 Timeline", id="timeline"):
                 yield Static(ladder_header(a, 120), id="ladder-head", markup=False)
@@ -113,7 +169,7 @@ class AssociationScreen(Screen):
                     yield OrderingView(id="ordering")
             with TabPane("4 Ending", id="ending"):
                 with VerticalScroll():
-                    yield Static(ending_lines(a), id="ending-text", markup=False)
+                    yield Static(fig["ending-text"][1], id="ending-text", markup=False)
                     yield Static(Text("decoding the packets…", style="italic"), id="ending-status", markup=False)
                     yield DataTable(id="ending-flow", cursor_type="row")
             with TabPane("5 Events", id="events"):
@@ -130,86 +186,187 @@ class AssociationScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        a = self.association
+        self.query_one("#paths", DataTable).add_columns(
+            "path src → dst", "packets", "DATA", "rtx", "heartbeats", "HB RTT ms (min/mean/max)", "first frame")
+        self.query_one("#streams-table", DataTable).add_columns(*STREAM_COLUMNS)
+        self.query_one("#events-table", DataTable).add_columns("frame", "time (s)", "event", "endpoint", "detail")
+        self.query_one("#anomalies-table", DataTable).add_columns("frame", "kind", "detail")
+        flow = self.query_one("#ending-flow", DataTable)
+        flow.add_columns("frame", "+ since start ms", "Δ ms", "sender", "chunk")
+        flow.display = False
+        self._fill_figures(self.association)
+        self._start_load()
+
+    # -- the association dict: Overview, Streams, Ending, Events, Anomalies ---------------------------------
+    def _fill_figures(self, a: dict) -> None:
+        """Everything the association dict shows, in place: a widget is drawn again only when what it shows
+        changed, a table keeps its cursor row."""
+        for wid, (what, renderable) in self.figures(a).items():
+            if self.shown.get(wid) != what:
+                self.shown[wid] = what
+                self.query_one(f"#{wid}", Static).update(renderable)
         self.query_one("#beyond").display = bool(beyond_negotiated(a))
-        paths = self.query_one("#paths", DataTable)
-        paths.add_columns("path src → dst", "packets", "DATA", "rtx", "heartbeats", "HB RTT ms (min/mean/max)",
-                          "first frame")
-        for p in a.get("paths", []):
+        paths = []
+        for i, p in enumerate(a.get("paths", [])):
             rtt = p.get("heartbeat_rtt")
             rtt_s = "-" if not rtt else f"{rtt['min'] * 1e3:.1f}/{rtt['mean'] * 1e3:.1f}/{rtt['max'] * 1e3:.1f}"
-            paths.add_row(Text(f"{safe(p['src'])} → {safe(p['dst'])}"), *(Text(str(p[k])) for k in (
-                "packets", "data_chunks", "retransmissions", "heartbeats")), Text(rtt_s), Text(str(p["first_frame"])))
-        streams = self.query_one("#streams-table", DataTable)
-        streams.add_columns(*STREAM_COLUMNS)
+            paths.append((f"p{i}", [Text(f"{safe(p['src'])} → {safe(p['dst'])}"), *(Text(str(p[k])) for k in (
+                "packets", "data_chunks", "retransmissions", "heartbeats")), Text(rtt_s), Text(str(p["first_frame"]))]))
+        self._refill(self.query_one("#paths", DataTable), paths)
+        streams = []
         for s in a["streams"]:
             row = stream_row(s)
             if s.get("beyond_negotiated"):
                 row[0] = Text("⚠ BEYOND " + row[0].plain.lstrip("⚠ "), style="bold red")
-            streams.add_row(*row, key=f"{DIRECTION_ARROWS.get(s['direction'], '?')}/{s['sid']}")
-        events = self.query_one("#events-table", DataTable)
-        events.add_columns("frame", "time (s)", "event", "endpoint", "detail")
-        for i, ev in enumerate(a["events"]):
-            events.add_row(Text(str(ev["frame"]), justify="right"), Text(f"{ev['ts'] - a['start']:.6f}"),
-                           Text(safe(ev["type"])), Text(safe(ev.get("endpoint", ""))), Text(event_extra(ev)),
-                           key=f"e{i}")
-        anomalies = self.query_one("#anomalies-table", DataTable)
-        anomalies.add_columns("frame", "kind", "detail")
-        for i, x in enumerate(a["anomalies"]):
-            anomalies.add_row(Text(str(x["frame"]), justify="right"), Text(safe(x["kind"])), Text(safe(x["detail"])),
-                              key=f"x{i}")
+            streams.append((f"{DIRECTION_ARROWS.get(s['direction'], '?')}/{s['sid']}", row))
+        self._refill(self.query_one("#streams-table", DataTable), streams)
+        self._refill(self.query_one("#events-table", DataTable), [
+            (f"e{i}", [Text(str(ev["frame"]), justify="right"), Text(f"{ev['ts'] - a['start']:.6f}"),
+                       Text(safe(ev["type"])), Text(safe(ev.get("endpoint", ""))), Text(event_extra(ev))])
+            for i, ev in enumerate(a["events"])])
+        anomalies = [(f"x{i}", [Text(str(x["frame"]), justify="right"), Text(safe(x["kind"])), Text(safe(x["detail"]))])
+                     for i, x in enumerate(a["anomalies"])]
         shown, total = len(a["anomalies"]), a.get("anomaly_count", len(a["anomalies"]))
         if total > shown:
-            anomalies.add_row(Text(""), Text("…"), Text(f"{total - shown} more not kept by the analysis"))
-        flow = self.query_one("#ending-flow", DataTable)
-        flow.add_columns("frame", "+ since start ms", "Δ ms", "sender", "chunk")
-        flow.display = False
-        self.load()
+            anomalies.append(("more", [Text(""), Text("…"), Text(f"{total - shown} more not kept by the analysis")]))
+        self._refill(self.query_one("#anomalies-table", DataTable), anomalies)
+
+    def _refill(self, table: DataTable, rows: list[tuple[str, list[Text]]]) -> None:
+        """Show `rows` (key, cells) in `table`. Rows already there (the usual case as an association grows:
+        rows are only added at the end) are updated in place and the new ones appended, the cursor staying
+        where it is; otherwise the table is filled again with the cursor on the row of the same key, without
+        announcing the moves (a stream chosen stays chosen)."""
+        old = [r.key.value for r in table.ordered_rows]
+        new = [k for k, _ in rows]
+        if new[:len(old)] == old:
+            columns = list(table.columns)
+            for key, cells in rows[:len(old)]:
+                for column, was, now in zip(columns, table.get_row(key), cells):
+                    if was != now:
+                        table.update_cell(key, column, now)
+            for key, cells in rows[len(old):]:
+                table.add_row(*cells, key=key)
+            return
+        at = old[table.cursor_row] if 0 <= table.cursor_row < len(old) else None
+        with self.prevent(DataTable.RowHighlighted):
+            table.clear()
+            for key, cells in rows:
+                table.add_row(*cells, key=key)
+            if at in new:
+                table.move_cursor(row=new.index(at), animate=False)
+
+    # -- growing: the list hands on each new version -------------------------------------------------------
+    def update_association(self, association: dict, complete: bool = False) -> None:
+        """A newer version of this association (`complete`: the last one). Shown at once, or as soon as the
+        previous showing is done and REFRESH seconds have passed; versions in between are skipped."""
+        if not self.growing:
+            return
+        self.pending = (association, complete)
+        if self.decoding or self._refresh_timer is not None or not self.is_mounted:
+            return                                  # picked up when the (first) load ends, or by the timer
+        wait = self.next_refresh - time.monotonic()
+        if wait > 0:
+            self._refresh_timer = self.set_timer(wait, self._refresh)
+        else:
+            self._refresh()
+
+    def folded(self) -> None:
+        """The association was folded into another (an INIT collision, known once indexing ends)."""
+        if self.growing:
+            self.growing = False
+            self.pending = None
+            title = self.title_text(self.association).append(
+                "  — folded into another association (INIT collision): see the list", style="bold yellow")
+            self.shown["title"] = title
+            self.query_one("#title", Static).update(title)
+
+    def _refresh(self) -> None:
+        self._refresh_timer = None
+        if self.pending is None or self.decoding or not self.growing:
+            return
+        a, complete = self.pending
+        self.pending = None
+        self.association = a
+        self.growing = not complete
+        self._fill_figures(a)
+        self._start_load()
+
+    def _start_load(self) -> None:
+        self.decoding = True
+        self._load_started = time.monotonic()
+        self.load(self.association, not self.growing)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "association" or event.state not in (WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        self.decoding = False
+        if event.state == WorkerState.ERROR:
+            self.query_one("#timeline-status", Static).update(Text(
+                f"could not decode the packets again: {safe(type(event.worker.error).__name__)}: "
+                f"{safe(event.worker.error)}", style="bold red"))
 
     # -- decoding the association's packets again ---------------------------------------------------------
-    @work(thread=True, exclusive=True, exit_on_error=False, group="association")
-    def load(self) -> None:
+    @work(thread=True, exit_on_error=False, group="association")
+    def load(self, association: dict, complete: bool) -> None:
+        """Decode the frames not decoded yet (all of them the first time, or when the association's frames or
+        endpoints changed otherwise than by growing), then build the views from every packet."""
         worker = get_current_worker()
-        ix = self.app.indexer
+        ix: FrameSource | None = self.app.indexer
         if ix is None:
             return
-        entries = ix.frames_of(self.association[KEY])
+        entries = ix.frames_of(association[KEY])
+        follower = Follower.for_association(association, keep_bytes=FOLLOW_KEEP)
+        d = self.decoded
+        if d is None or d.follower.eps != follower.eps or entries[:len(d.entries)] != d.entries:
+            d = self.decoded = Decoded(follower)
+        done = len(d.entries)
         sb = series.Builder()
-        follower = Follower.for_association(self.association, keep_bytes=FOLLOW_KEEP)
-        messages: list = []
-        unfollowed = [0]
 
         def packets():
-            """As analysis.indexer.packets_of, feeding the series and the follower (which needs the bytes)."""
-            decoder, store = ix.decoder(), ix.store
-            for e in entries:
+            """The packets decoded before, then the new ones, as analysis.indexer.packets_of, feeding the series
+            and the follower (which needs the bytes); the new ones are kept unless this is the last load."""
+            for item in d.items:
+                sb.add(item)
+                yield item
+            reader = Rereader(ix.store, ix.decoder())
+            for e in entries[done:]:
                 if worker.is_cancelled:
                     return
                 number, index, side = unpack_entry(e)
                 try:
-                    raw = store.read(number)
+                    frame, payloads = reader.read(number)
                 except (KeyError, OSError, ValueError):
                     item = (number, 0.0, side, None, index)
                 else:
-                    frame = decoder.decode(number, raw.ts, raw.linktype, raw.data, raw.orig_len)
-                    recs = [r for r in frame.sctp if r.packet.header_ok]
-                    rec = recs[index] if index < len(recs) else None
-                    item = (number, raw.ts, side, rec, index)
-                    if rec is not None and rec.offset >= 0:
-                        messages.extend(follower.packet(rec, raw.data[rec.offset:rec.offset + rec.packet.length]))
+                    recs = [(r, b) for r, b in zip(frame.sctp, payloads) if r.packet.header_ok]
+                    rec, data = recs[index] if index < len(recs) else (None, b"")
+                    item = (number, frame.ts, side, rec, index)
+                    if rec is not None:
+                        d.messages.extend(d.follower.packet(rec, data))
                     else:
-                        unfollowed[0] += 1
+                        d.unfollowed += 1
+                d.entries.append(e)
+                if not complete:
+                    d.items.append(item)
                 sb.add(item)
                 yield item
-        tl = timeline.build(packets())
-        messages.extend(follower.finish())
-        if not worker.is_cancelled:
-            self.post_message(self.Loaded(tl, [unpack_entry(e)[0] for e in entries], sb.series, messages,
-                                          unfollowed[0]))
+        resets = ordering.Resets()
+        tl = timeline.build(resets.watch(packets()))
+        if worker.is_cancelled:
+            return
+        if complete:
+            messages = d.messages + d.follower.finish()
+            self.decoded = None
+        else:   # the messages still missing fragments, as if the capture ended now
+            messages = d.messages + d.follower.incomplete()
+        self.post_message(self.Loaded(tl, [unpack_entry(e)[0] for e in entries], sb.series, messages,
+                                      d.unfollowed, resets))
 
     def on_association_screen_loaded(self, message: Loaded) -> None:
+        first = self.timeline is None
         tl = self.timeline = message.timeline
         self.frames = message.frames
+        self.resets = message.resets
         a = self.association
         status = self.query_one("#timeline-status", Static)
         note = f"{len(tl.steps)} chunks in {len(self.frames)} packets, {len(tl.runs)} folded DATA/SACK runs"
@@ -217,22 +374,58 @@ class AssociationScreen(Screen):
             note += f"; {tl.unreadable} frame(s) could not be decoded again"
         status.update(Text(note + "; enter on a run unfolds it, on a chunk opens its packet", style="dim"))
         self.query_one("#ladder-head", Static).update(ladder_header(a, self.size.width - 2))
-        self.query_one("#ladder", Ladder).show(tl, a["start"])
+        self._show_ladder(tl, first)
         self._fill_ending(tl)
         self._fill_follow(message.messages, message.unfollowed)
         if message.series is not None:
-            self.series = message.series
-            self.query_one("#graph", Graph).show(message.series, a["start"])
+            self._show_graph(message.series, first)
+        self.orders = {}
         table = self.query_one("#streams-table", DataTable)
-        if table.row_count and self.stream_shown is None:
+        if self.stream_shown is not None:
+            self._show_stream(self._stream_key(self.stream_shown), keep_cursor=True)
+        elif table.row_count:
             self._show_stream(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        self.decoding = False
+        now = time.monotonic()
+        # as the live session's snapshots: at most a fifth of the time goes into showing the association again
+        self.next_refresh = now + max(REFRESH, 4 * (now - self._load_started))
+        if self.pending is not None:
+            self.update_association(*self.pending)
+
+    def _show_ladder(self, tl: timeline.Timeline, first: bool) -> None:
+        """The new timeline in the ladder; on a refresh the cursor stays on the same step (or folded run)."""
+        ladder = self.query_one("#ladder", Ladder)
+        here = None if first or not ladder.rows else ladder.rows[min(ladder.cursor, len(ladder.rows) - 1)]
+        ladder.show(tl, self.association["start"])
+        if here is not None and here in ladder.rows:
+            ladder.cursor = ladder.rows.index(here)
+
+    def _show_graph(self, sr: series.Series, first: bool) -> None:
+        """The new series in the graph; on a refresh the user's choices (direction, stream or path when the
+        graph has them, kind), the point and the zoom stay as they were (a graph showing the whole
+        association goes on showing all of it)."""
+        graph = self.query_one("#graph", Graph)
+        self.series = sr
+        if first or graph.series is None:
+            graph.show(sr, self.association["start"])
+            return
+        choices = {k: getattr(graph, k) for k in GRAPH_CHOICES if hasattr(graph, k)}
+        sel, view, whole = graph.sel, graph.view, graph.view == graph.full()
+        graph.show(sr, self.association["start"])
+        for k, v in choices.items():
+            setattr(graph, k, v)
+        graph.sel = min(sel, max(0, len(graph.points()) - 1))
+        if not whole:
+            graph.view = view
+        graph.refresh()
 
     def _fill_ending(self, tl: timeline.Timeline) -> None:
         flow = timeline.ending_flow(tl)
         status = self.query_one("#ending-status", Static)
         table = self.query_one("#ending-flow", DataTable)
         if flow.kind == "none":
-            status.update(Text("no SHUTDOWN, SHUTDOWN ACK, SHUTDOWN COMPLETE or ABORT in the capture"))
+            status.update(Text("no SHUTDOWN, SHUTDOWN ACK, SHUTDOWN COMPLETE or ABORT in the capture"
+                               + (" yet" if self.growing else "")))
             return
         steps = tl.steps
         first = steps[flow.steps[0]]
@@ -246,22 +439,34 @@ class AssociationScreen(Screen):
         status.update(out)
         self.flow_steps = flow.steps
         prev = first.ts
+        rows = []
         for k, i in enumerate(flow.steps):
             st = steps[i]
-            table.add_row(Text(str(st.frame), justify="right"), Text(f"{(st.ts - first.ts) * 1e3:.3f}", justify="right"),
-                          Text(f"{(st.ts - prev) * 1e3:.3f}", justify="right"),
-                          Text(f"{SIDES[st.side]} {'→' if st.side == 0 else '←'}"),
-                          Text(safe(st.label), style="bold red" if st.type == 6 else ""), key=f"f{k}")
+            rows.append((f"f{k}", [Text(str(st.frame), justify="right"),
+                                   Text(f"{(st.ts - first.ts) * 1e3:.3f}", justify="right"),
+                                   Text(f"{(st.ts - prev) * 1e3:.3f}", justify="right"),
+                                   Text(f"{SIDES[st.side]} {'→' if st.side == 0 else '←'}"),
+                                   Text(safe(st.label), style="bold red" if st.type == 6 else "")]))
             prev = st.ts
+        self._refill(table, rows)
         table.display = True
 
     # -- follow -------------------------------------------------------------------------------------------
     def _fill_follow(self, messages: list, unfollowed: int) -> None:
+        """The messages in the Follow list; on a refresh the cursor stays on the same message."""
         view = self.query_one("#follow-list", FollowView)
+        cur = view.current()
+        here = None if cur is None else (cur[1].direction, cur[1].sid, cur[1].tsn)
+        cursor = view.cursor
         view.show(messages, self.association["start"])
-        if unfollowed:
-            self.notify(f"follow: {unfollowed} packet(s) not read (reassembled from IP fragments)",
+        if here is not None:
+            at = next((k for k, i in enumerate(view.shown)
+                       if (messages[i].direction, messages[i].sid, messages[i].tsn) == here), None)
+            view.cursor = at if at is not None else min(cursor, max(0, len(view.shown) - 1))
+        if unfollowed > self.unfollowed:
+            self.notify(f"follow: {unfollowed} packet(s) could not be decoded again",
                         severity="warning")
+        self.unfollowed = unfollowed
 
     @on(FollowView.Changed, "#follow-list")
     def follow_changed(self, event: FollowView.Changed) -> None:
@@ -331,7 +536,7 @@ class AssociationScreen(Screen):
         follower = Follower.for_association(self.association, keep_bytes=None,
                                             streams={k[1] for k in keys})
         found: dict[int, bytes] = {}
-        decoder = ix.decoder()
+        reader = Rereader(ix.store, ix.decoder())
 
         def take(ms) -> None:
             for m in ms:
@@ -341,14 +546,12 @@ class AssociationScreen(Screen):
         for e in ix.frames_of(self.association[KEY]):
             number, index, _side = unpack_entry(e)
             try:
-                raw = ix.store.read(number)
+                frame, payloads = reader.read(number)
             except (KeyError, OSError, ValueError):
                 continue
-            recs = [r for r in decoder.decode(number, raw.ts, raw.linktype, raw.data, raw.orig_len).sctp
-                    if r.packet.header_ok]
-            rec = recs[index] if index < len(recs) else None
-            if rec is not None and rec.offset >= 0:
-                take(follower.packet(rec, raw.data[rec.offset:rec.offset + rec.packet.length]))
+            recs = [(r, b) for r, b in zip(frame.sctp, payloads) if r.packet.header_ok]
+            if index < len(recs):
+                take(follower.packet(*recs[index]))
         take(follower.finish())
         data = b"".join(found[n] for n in range(len(keys)) if n in found)
         try:
@@ -382,7 +585,9 @@ class AssociationScreen(Screen):
         self._show_stream(event.row_key.value)
         self.query_one("#ordering", OrderingView).focus()
 
-    def _show_stream(self, key: str) -> None:
+    def _show_stream(self, key: str, keep_cursor: bool = False) -> None:
+        """The ordering view of the stream of this streams-table key (`keep_cursor`: the same stream again,
+        grown, with the cursor on the same row)."""
         if self.timeline is None:
             return
         arrow, sid = key.split("/")
@@ -390,11 +595,20 @@ class AssociationScreen(Screen):
         k = (side, int(sid))
         so = self.orders.get(k)
         if so is None:
-            so = self.orders[k] = ordering.stream_order(self.timeline.data.get(k, ()))
+            so = self.orders[k] = ordering.stream_order(self.timeline.data.get(k, ()), self.resets.of(*k))
         self.stream_shown = k
         direction = "initiator_to_responder" if side == 0 else "responder_to_initiator"
         self.query_one("#order-summary", Static).update(order_summary(direction, int(sid), so))
-        self.query_one("#ordering", OrderingView).show(so, self.association["start"])
+        view = self.query_one("#ordering", OrderingView)
+        cursor = view.cursor
+        view.show(so, self.association["start"])
+        if keep_cursor and view.row_count():
+            view.cursor = min(cursor, view.row_count() - 1)
+
+    @staticmethod
+    def _stream_key(k: tuple[int, int]) -> str:
+        """The streams-table key of (side, sid)."""
+        return f"{DIRECTION_ARROWS[I2R] if k[0] == 0 else DIRECTION_ARROWS[R2I]}/{k[1]}"
 
     # -- opening packets ----------------------------------------------------------------------------------
     def open_packet(self, frame: int, select: tuple | None = None) -> None:
@@ -412,7 +626,12 @@ class AssociationScreen(Screen):
 
     @on(OrderingView.Selected, "#ordering")
     def message_selected(self, event: OrderingView.Selected) -> None:
-        m = self.query_one("#ordering", OrderingView).message_at(event.index)
+        view = self.query_one("#ordering", OrderingView)
+        row = view.row_at(event.index)
+        if isinstance(row, ordering.Reset):        # the RE-CONFIG response that performed it
+            self.open_packet(row.frame)
+            return
+        m = view.message_at(event.index)
         if m is None:
             return
         step = next((s for s in (self.timeline.steps if self.timeline else ())

@@ -1,4 +1,8 @@
-"""The home screen: capture totals, indexing progress, and one sortable, filterable row per association."""
+"""The home screen: capture totals, indexing progress, and one sortable, filterable row per association.
+
+It is handed the indexing's progress (`apply_progress`) by the file app's worker or, in live mode, by the
+live app's timer; it passes each new version of an association on to that association's screen when one is
+open, so that the screen grows with it."""
 
 from __future__ import annotations
 
@@ -20,7 +24,10 @@ from sctpscope.tui.widgets.assoctable import AssociationTable
 
 
 class AssociationsScreen(Screen):
-    """Fills in as the app's indexer reports progress (`apply_progress`), or shows one error line."""
+    """Fills in as the app's indexer reports progress (`apply_progress`), or shows one error line.
+
+    `live`: the list of a live capture (sctpscope.tui.live), which has no end to make progress towards: no
+    progress bar, and "live" where a file says "indexing"."""
 
     BINDINGS = [
         Binding("enter", "open", "Open"),
@@ -39,8 +46,9 @@ class AssociationsScreen(Screen):
             super().__init__()
             self.matches = matches
 
-    def __init__(self) -> None:
+    def __init__(self, live: bool = False) -> None:
         super().__init__()
+        self.live = live
         self.rows: dict[int, tuple[list[Text], tuple, str, dict]] = {}  # key -> cells, sort keys, text, assoc
         self.sort_column: int = 0
         self.sort_reverse = False
@@ -63,6 +71,7 @@ class AssociationsScreen(Screen):
     def on_mount(self) -> None:
         table = self.query_one("#associations", AssociationTable)
         self.query_one("#error").display = False
+        self.query_one("#progress").display = not self.live
         self.query_one("#associations-header").display = False
         self.query_one("#filter").display = False
         self.query_one("#display-filter").display = False
@@ -76,8 +85,9 @@ class AssociationsScreen(Screen):
 
     # -- what the app hands over -------------------------------------------------------------------------
     def apply_progress(self, p: Progress) -> None:
-        """New and changed associations into the list; the totals line and the progress bar."""
-        infos = getattr(self.app.indexer, "infos", [])
+        """New and changed associations into the list (and into their screens when open); the totals line and
+        the progress bar."""
+        infos = p.infos
         if self.t0 is None:
             self.t0 = next((i.first_ts for i in infos if i.first_ts is not None), None)
         t0 = self.t0 or 0.0
@@ -96,6 +106,7 @@ class AssociationsScreen(Screen):
             bar.update(total=100, progress=round(p.fraction * 100, 1))
         if p.changed or p.done:
             self.refresh_rows()
+            self._pass_on(p)
         table = self.query_one("#associations", AssociationTable)
         if table.row_count() and not table.display:
             table.display = True
@@ -112,9 +123,25 @@ class AssociationsScreen(Screen):
         s = (f"{names}: {t.get('packets', 0)} packets, {t.get('sctp_packets', 0)} SCTP packets, {p.associations} "
              f"associations, {t.get('bad_checksums', 0)} bad checksums, {t.get('malformed', 0)} malformed, "
              f"{t.get('problems', 0)} decode problems")
-        if not p.done:
+        if not p.done and self.live:
+            s += " — live"
+        elif not p.done:
             s += " — indexing" + (f" {p.fraction * 100:.0f}%" if p.fraction is not None else "…")
         return s
+
+    def _pass_on(self, p: Progress) -> None:
+        """Each open association screen (on top or under a packet screen) gets its association's new version;
+        once the capture is complete, the final one."""
+        from sctpscope.tui.screens.association import AssociationScreen
+
+        changed = {a[KEY] for a in p.changed}
+        for screen in self.app.screen_stack:
+            if isinstance(screen, AssociationScreen) and (p.done or screen.key in changed):
+                row = self.rows.get(screen.key)
+                if row is None:
+                    screen.folded()
+                else:
+                    screen.update_association(row[3], complete=p.done)
 
     def _totals(self, p: Progress, infos) -> None:
         self.query_one("#totals", Static).update(Text(self._totals_text(p, infos)))
@@ -286,4 +313,4 @@ class AssociationsScreen(Screen):
 
         row = self.rows.get(key)
         if row is not None:
-            self.app.push_screen(AssociationScreen(row[3]))
+            self.app.push_screen(AssociationScreen(row[3], growing=not self.done, live=self.live))

@@ -1,5 +1,5 @@
 """Packet detail: a frame as a tree (frame → link → IP → SCTP → chunks → parameters / causes) above its hex
-dump, the selected field's bytes highlighted."""
+dump, the selected field's bytes highlighted; `b` bookmarks the frame (the app keeps and saves bookmarks)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, Tree
 
 from sctpscope.decode.layout import Node, frame_tree
+from sctpscope.export.walk import Rereader
 from sctpscope.text import escape_text
 from sctpscope.tui.widgets.hexview import HexView
 
@@ -28,6 +29,7 @@ class PacketScreen(Screen):
         Binding("left_square_bracket", "step(-1)", "Prev frame"),
         Binding("right_square_bracket", "step(1)", "Next frame"),
         Binding("x", "expand_all", "Expand all"),
+        Binding("b", "bookmark", "Bookmark", show=False),
         Binding("tab", "focus_next", "Tree/hex", show=False),
     ]
 
@@ -39,6 +41,7 @@ class PacketScreen(Screen):
         self.select = select                 # ("chunk", record index, chunk index) to put the cursor on
         self.context = title
         self.root_node: Node | None = None
+        self.size_line = ""                  # "frame N (k of n): B bytes", the title before the bookmark mark
 
     def compose(self) -> ComposeResult:
         yield Static("", id="packet-title", markup=False)
@@ -62,17 +65,20 @@ class PacketScreen(Screen):
             raw = indexer.store.read(number)
         except (KeyError, OSError, ValueError) as exc:
             title.update(Text(f"frame {number} cannot be read back: {escape_text(str(exc))}", style="bold red"))
+            self.size_line = ""
             tree.clear()
             hexv.show(b"")
             return
-        decoded = indexer.decoder().decode(number, raw.ts, raw.linktype, raw.data, raw.orig_len)
+        # (an SCTP packet reassembled from IP fragments is rebuilt from the frames before: export.walk)
+        decoded = Rereader(indexer.store, indexer.decoder()).read(number)[0]
         root = self.root_node = frame_tree(number, raw.ts, raw.linktype, raw.data, raw.orig_len, decoded,
                                            indexer.sctp_udp_ports)
         where = ""
         if self.frames and number in self.frames:
             where = f" ({self.frames.index(number) + 1} of {len(self.frames)})"
         context = f"{escape_text(self.context)}, " if self.context else ""
-        title.update(Text(f"{context}frame {number}{where}: {len(raw.data)} bytes", style="bold"))
+        self.size_line = f"{context}frame {number}{where}: {len(raw.data)} bytes"
+        self._show_title()
         tree.clear()
         tree.root.set_label(Text(root.label))
         tree.root.data = root
@@ -137,3 +143,18 @@ class PacketScreen(Screen):
 
     def action_expand_all(self) -> None:
         self.query_one("#packet-tree", Tree).root.expand_all()
+
+    def action_bookmark(self) -> None:
+        """b: bookmark this frame, or drop its bookmark (B lists them)."""
+        marked = self.app.toggle_bookmark(self.frame)
+        self.notify(f"frame {self.frame} " + ("bookmarked (B: the bookmarks)" if marked else "no longer bookmarked"),
+                    timeout=3)
+        self._show_title()
+
+    def _show_title(self) -> None:
+        if not self.size_line:               # the frame could not be read: its error line stays
+            return
+        title = Text(self.size_line, style="bold")
+        if self.frame in self.app.bookmarks:
+            title.append("  ★ bookmarked", style="bold yellow")
+        self.query_one("#packet-title", Static).update(title)

@@ -1,4 +1,7 @@
-"""The timeline as a ladder diagram: one arrow per chunk, runs of DATA/SACK folded, rendered on demand."""
+"""The timeline as a ladder diagram: one arrow per chunk, runs of DATA/SACK folded, rendered on demand.
+
+Rows are laid out by export.ladder (the same rows `sctpscope ladder` writes). `/` searches the chunk labels
+(folded runs too: the run holding a match unfolds), `]` / `[` go to the next / previous match."""
 
 from __future__ import annotations
 
@@ -6,8 +9,13 @@ from rich.text import Text
 from textual.binding import Binding
 
 from sctpscope.analysis.timeline import Timeline
-from sctpscope.tui.format import ladder_run, ladder_step
+from sctpscope.export.ladder import Row, run_row, step_label, step_row
+from sctpscope.tui.format import safe
 from sctpscope.tui.widgets.virtual import VirtualList
+
+
+def _text(row: Row) -> Text:
+    return Text.assemble(*row.segments, style=row.base)
 
 
 class Ladder(VirtualList):
@@ -21,6 +29,9 @@ class Ladder(VirtualList):
         Binding("e", "jump('ending')", "Shutdown/abort"),
         Binding("c", "fold_all", "Unfold/fold all"),
         Binding("space", "toggle_run", "Fold run", show=False),
+        Binding("slash", "search", "Search", show=False),
+        Binding("right_square_bracket", "next_match(1)", "Next match", show=False),
+        Binding("left_square_bracket", "next_match(-1)", "Prev match", show=False),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -30,6 +41,7 @@ class Ladder(VirtualList):
         self.rows: list[int] = []
         self.unfolded: set[int] = set()
         self.run_of: dict[int, int] = {}          # step index -> run index
+        self.search_text = ""                     # the last search (`/`), for `]` / `[`
 
     def show(self, timeline: Timeline, t0: float) -> None:
         self.timeline, self.t0 = timeline, t0
@@ -63,9 +75,9 @@ class Ladder(VirtualList):
     def render_row(self, index: int, width: int) -> Text:
         r = self.rows[index]
         if r >= 0:
-            return ladder_step(self.timeline.steps[r], self.t0, width)
+            return _text(step_row(self.timeline.steps[r], self.t0, width))
         k = -r - 1
-        return ladder_run(self.timeline.runs[k], k not in self.unfolded, width)
+        return _text(run_row(self.timeline.runs[k], k not in self.unfolded))
 
     # -- what the cursor is on ------------------------------------------------------------------------
     def step_at(self, index: int | None = None):
@@ -107,19 +119,72 @@ class Ladder(VirtualList):
         if not self.jump_to_step(target):
             self.notify(f"no {what} in this association", severity="warning")
 
+    def _here(self, direction: int) -> int:
+        """The step index the cursor is on; on a run's line, just before (forward) or at its first step."""
+        here = self.rows[self.cursor] if self.rows else -1
+        if here < 0 and self.timeline is not None and self.timeline.runs:
+            here = self.timeline.runs[-here - 1].start - (1 if direction > 0 else 0)
+        return here
+
     def action_next_rtx(self, direction: int) -> None:
         tl = self.timeline
         if tl is None:
             return
-        here = self.rows[self.cursor] if self.rows else -1
-        if here < 0:
-            here = tl.runs[-here - 1].start - (1 if direction > 0 else 0)
+        here = self._here(direction)
         rtx = tl.retransmissions()
         after = [i for i in rtx if (i > here if direction > 0 else i < here)]
         if not after:
             self.notify("no further retransmission", severity="warning")
             return
         self.jump_to_step(after[0] if direction > 0 else after[-1])
+
+    # -- search -------------------------------------------------------------------------------------
+    def matches(self, query: str) -> list[int]:
+        """Indices of the steps whose label (as shown, marks included) holds `query`, any case."""
+        if self.timeline is None or not query:
+            return []
+        q = query.casefold()
+        return [i for i, s in enumerate(self.timeline.steps) if q in step_label(s).casefold()]
+
+    def action_search(self) -> None:
+        """/: ask for a text; the cursor goes to the first chunk at or after it whose label holds it."""
+        from sctpscope.tui.dialogs.prompt import PromptScreen
+
+        if self.timeline is None:
+            return
+        self.app.push_screen(PromptScreen("Search the timeline (chunk label, e.g. TSN=1234, ABORT, SID=3):",
+                                          self.search_text, placeholder="text in the arrow's label"), self.search)
+
+    def search(self, query: str | None) -> None:
+        if not query:
+            return
+        self.search_text = query
+        found = self.matches(query)
+        if not found:
+            self.notify(f"no match for {safe(query)} in this timeline", severity="warning", markup=False)
+            return
+        here = self._here(1)
+        at = next((i for i in found if i >= max(here, 0)), found[0])
+        self._show_match(at, found)
+
+    def action_next_match(self, direction: int) -> None:
+        """] / [: the next / previous chunk matching the last search."""
+        if not self.search_text:
+            self.notify("no search yet: / to search the timeline", severity="warning")
+            return
+        found = self.matches(self.search_text)
+        here = self._here(direction)
+        after = [i for i in found if (i > here if direction > 0 else i < here)]
+        if not after:
+            self.notify(f"no {'further' if direction > 0 else 'earlier'} match for {safe(self.search_text)}"
+                        + ("" if found else " (none at all)"), severity="warning", markup=False)
+            return
+        self._show_match(after[0] if direction > 0 else after[-1], found)
+
+    def _show_match(self, step: int, found: list[int]) -> None:
+        self.jump_to_step(step)
+        self.notify(f"{safe(self.search_text)}: match {found.index(step) + 1} of {len(found)}", markup=False,
+                    timeout=2)
 
     def action_toggle_run(self) -> None:
         if not self.rows:
