@@ -507,6 +507,9 @@ def test_prsctp_abandoned_messages_forward_tsn():
     # on the wire: every message the client sent; delivered: only those not abandoned
     assert sum(s["messages"] for s in a["streams"] if s["direction"] == I2R) == len(t.wire_messages()[5001][I2R])
     assert len(t.received()[5001][I2R]) == len(t.wire_messages()[5001][I2R]) - len(failed)
+    # abandoned on the wire: sent, never acknowledged, passed over by FORWARD-TSN; one SEND_FAILED per message
+    assert sum(e["abandoned"] for e in a["events"] if e["type"] == "SEND_FAILED") == len(failed)
+    assert a["abandoned_messages"]["initiator"] == len(failed)
 
 
 @_only(["stream_reset"])
@@ -567,3 +570,46 @@ def test_server_endpoint_view_matches_server_notifications(name):
     assert len(srv["associations"]) == ups
     assert srv["max_concurrent"] == peak
     assert srv["closed_while_others_open"] == closed_early
+
+
+@pytest.mark.parametrize("name, chunk, fwd_type, seq", [("partial_delivery", "DATA", 192, "ssn"),
+                                                        ("partial_delivery_idata", "I_DATA", 194, "mid")])
+@tshark_required
+def test_partial_delivery_aborted_by_forward_tsn(name, chunk, fwd_type, seq):
+    """A message abandoned after its first fragments reached the receiver: the receiver is told the partial
+    delivery is aborted (RFC 6458 §6.1.7), at the FORWARD-TSN (I-FORWARD-TSN with I-DATA), with the bytes it
+    had. Truth: the server's application log (what it read of the message) and tshark (the fragments and the
+    FORWARD-TSN)."""
+    if not pcap(name).is_file():
+        pytest.skip(f"scenario {name} not generated")
+    t, rep = Truth(name), report(name)
+    parts = [r for r in t.rows if r["role"] == "server" and r["ev"] == "recv_part"]
+    assert {r["sid"] for r in parts} == {0} and parts
+    read = sum(r["len"] for r in parts)
+    # usrsctp does not notify; its application reads what it had of the abandoned message joined to the next
+    (nxt,) = t.received()[5001][I2R]
+    sent = [r for r in t.rows if r["role"] == "c1" and r["ev"] == "send"]
+    assert [r["len"] for r in sent] == [30000, 200] and nxt["len"] == read + 200
+
+    # the message's fragments (each TSN once) and their payload bytes, by tshark
+    header = 16 if chunk == "DATA" else 20
+    lines = tshark_lines(pcap(name), "-Y", f"sctp.chunk_type == {0 if chunk == 'DATA' else 64}", "-T", "fields",
+                         "-e", "sctp.data_tsn_raw", "-e", "sctp.chunk_length")
+    first: dict[int, int] = {}
+    for line in lines:
+        for tsn, length in zip(*(v.split(",") for v in line.split("\t"))):
+            first.setdefault(int(tsn), int(length) - header)
+    big = {tsn: n for tsn, n in first.items() if n > 1000}      # the 30000-byte message's (the last is 200)
+    fwd = [int(f) for f in tshark_lines(pcap(name), "-Y", f"sctp.chunk_type == {fwd_type}", "-T", "fields",
+                                        "-e", "frame.number")]
+    assert sum(big.values()) == read and fwd
+
+    (a,) = rep["associations"]
+    assert a["chunks"]["initiator"][chunk] > 0
+    (ev,) = [e for e in a["events"] if e["type"] == "PARTIAL_DELIVERY"]
+    assert (ev["endpoint"], ev["indication"], ev["sid"], ev[seq], ev["unordered"]) == (
+        "responder", "PARTIAL_DELIVERY_ABORTED", 0, 0, False)
+    assert (ev["bytes"], ev["fragments"], ev["frame"]) == (read, len(big), fwd[0])
+    failed = [e for e in a["events"] if e["type"] == "SEND_FAILED"]
+    assert [(e["endpoint"], e["frame"], e["abandoned"]) for e in failed] == [("initiator", fwd[0], 1)]
+    assert a["abandoned_messages"] == {"initiator": 1, "responder": 0}

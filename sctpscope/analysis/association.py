@@ -454,6 +454,12 @@ class Association:
             n = flow.i_forward_tsn(c.new_cum_tsn, c.entries)
         if n:
             self.event(rec.ts, rec.frame, "SEND_FAILED", side, abandoned=n)
+        for sid, seq, unordered, fragments, size in flow.cut_short:
+            # RFC 6458 §6.1.7: a receiver that had begun delivering the message (its partial delivery point, not
+            # on the wire) is told that the rest will never come
+            self.event(rec.ts, rec.frame, "PARTIAL_DELIVERY", 1 - side, indication="PARTIAL_DELIVERY_ABORTED",
+                       sid=sid, **{"mid" if c.type != FORWARD_TSN else "ssn": seq}, unordered=unordered,
+                       fragments=fragments, bytes=size)
 
     def _auth(self, c, side: int, rec, ps) -> None:
         if not any(e["type"] == "AUTHENTICATION" and e.get("endpoint") == SIDE_NAMES[1 - side] for e in self.events):

@@ -144,7 +144,7 @@ class DataFlow:
     """All user data sent by one endpoint of an association."""
 
     __slots__ = ("unwrap", "tsns", "streams", "data_chunks", "retransmissions", "retx_count", "pending",
-                 "ipending", "fragments_dropped", "abandoned", "highest_tsn", "idata", "acks")
+                 "ipending", "fragments_dropped", "abandoned", "highest_tsn", "idata", "acks", "cut_short")
 
     def __init__(self) -> None:
         self.unwrap = Unwrapper(32)
@@ -155,8 +155,12 @@ class DataFlow:
         self.retx_count: dict[int, int] = {}
         # DATA fragments waiting for their message: unwrapped TSN -> (sid, ssn, flags, ppid, length)
         self.pending: dict[int, tuple[int, int, int, int, int]] = {}
-        # I-DATA messages being reassembled: (sid, unordered, mid) -> [ppid, fsns set, last fsn, chunks]
+        # I-DATA messages being reassembled: (sid, unordered, mid) -> [ppid, {fsn: length}, last fsn, chunks,
+        # TSNs]
         self.ipending: dict[tuple[int, bool, int], list] = {}
+        #: messages the last FORWARD-TSN / I-FORWARD-TSN abandoned after their first fragment had been sent:
+        #: (sid, ssn or mid, unordered, fragments from the first on without a hole, their bytes)
+        self.cut_short: list[tuple[int, int, bool, int, int]] = []
         self.fragments_dropped = 0
         self.abandoned = 0
         self.highest_tsn: int | None = None
@@ -265,44 +269,98 @@ class DataFlow:
             if len(self.ipending) >= MAX_PENDING_FRAGMENTS:
                 self.ipending.pop(next(iter(self.ipending)))
                 self.fragments_dropped += 1
-            m = self.ipending[key] = [None, set(), None, 0]
+            m = self.ipending[key] = [None, {}, None, 0, set()]
         fsn = 0 if flags & FLAG_B else c.fsn
         if flags & FLAG_B:
             m[0] = c.ppid
         if flags & FLAG_E:
             m[2] = fsn
-        m[1].add(fsn)
+        m[1][fsn] = c.payload_length
         m[3] += 1
+        m[4].add(u)
         if m[2] is not None and len(m[1]) == m[2] + 1 and 0 in m[1]:
             del self.ipending[key]
             return st, 1, st.message(unordered, c.mid, m[0], m[3]), True
         return st, 1, False, True
 
-    def forward_tsn(self, new_cum_tsn: int) -> int:
-        """FORWARD-TSN (RFC 3758): messages up to new_cum_tsn are abandoned; returns how many were pending."""
+    def forward_tsn(self, new_cum_tsn: int, open_ends: set[int] | None = None,
+                    counted: set[int] | None = None) -> int:
+        """FORWARD-TSN (RFC 3758): what the receiver has not acknowledged up to new_cum_tsn is abandoned.
+        Returns how many messages were: those with fragments waiting; each chunk sent and never acknowledged
+        (cumulatively: a message whose fragments all went out counts once per fragment); one per run of TSNs
+        never seen, unless the run continues a message cut short. `open_ends`: TSNs that would continue such a
+        message, and `counted`: TSNs of messages already counted (both I-FORWARD-TSN's). Abandoned chunks leave the round-trip times: the receiver's next SACK covers
+        them without having received them."""
         u = self.unwrap(new_cum_tsn)
-        dropped = [t for t in self.pending if t <= u]
+        pending = self.pending
+        out = self.acks.outstanding
+        karn = self.acks.karn
+        unacked = 0
+        while out and out[0][0] <= u:
+            t = out.popleft()[0]
+            karn.discard(t)
+            if t not in pending and (counted is None or t not in counted):
+                unacked += 1
+        dropped = sorted(t for t in pending if t <= u)
+        self.cut_short = []
+        ends = set(open_ends) if open_ends else set()
+        messages = unacked
         for t in dropped:
-            del self.pending[t]
-        skipped = 0
+            sid, ssn, flags, _, length = pending[t]
+            prev = pending.get(t - 1)
+            if (flags & FLAG_B or prev is None or t - 1 > u or prev[0] != sid or prev[2] & FLAG_E
+                    or prev[2] & FLAG_U != flags & FLAG_U or (not flags & FLAG_U and prev[1] != ssn)):
+                messages += 1           # the first of this message's waiting fragments
+            if not flags & FLAG_E and t + 1 not in pending:
+                ends.add(t + 1)
+            if flags & FLAG_B:      # the first fragment: the run of the message's fragments that follows it
+                n, size, nxt = 1, length, pending.get(t + 1)
+                while (nxt is not None and nxt[0] == sid and nxt[2] & (FLAG_B | FLAG_U) == flags & FLAG_U
+                       and (flags & FLAG_U or nxt[1] == ssn)):
+                    n += 1
+                    size += nxt[4]
+                    nxt = pending.get(t + n)
+                self.cut_short.append((sid, ssn, bool(flags & FLAG_U), n, size))
+        for t in dropped:
+            del pending[t]
         floor = self.tsns.floor
         if floor is not None and u > floor:
-            skipped = sum(1 for t in range(floor + 1, min(u, floor + 65536) + 1) if t not in self.tsns)
-            for t in range(floor + 1, min(u, floor + 65536) + 1):
-                self.tsns.add(t)
-        n = len(dropped) + skipped
-        self.abandoned += n
-        return n
+            seen = self.tsns
+            last = min(u, floor + 65536)
+            for t in range(floor + 1, last + 1):
+                if t not in seen:
+                    if (t - 1 == floor or t - 1 in seen) and t not in ends:
+                        messages += 1       # a run of TSNs never seen that does not continue a message
+            for t in range(floor + 1, last + 1):
+                seen.add(t)
+        self.abandoned += messages
+        return messages
 
     def i_forward_tsn(self, new_cum_tsn: int, entries) -> int:
         """I-FORWARD-TSN (RFC 8260 §2.3): abandon I-DATA messages up to the MIDs listed per stream."""
-        n = self.forward_tsn(new_cum_tsn)
+        gone: list[tuple[int, bool, int]] = []
+        ends: set[int] = set()
+        counted: set[int] = set()
+        cut: list[tuple[int, int, bool, int, int]] = []
         for sid, unordered, mid in entries:
             for key in [k for k in self.ipending if k[0] == sid and k[1] == bool(unordered)
-                        and (mid - k[2]) % (1 << 32) < (1 << 31)]:
-                del self.ipending[key]
-                n += 1
-                self.abandoned += 1
+                        and (mid - k[2]) % (1 << 32) < (1 << 31) and k not in gone]:   # entries may repeat
+                m = self.ipending[key]
+                got = m[1]
+                k = 0
+                while k in got:
+                    k += 1
+                if k:
+                    cut.append((sid, key[2], bool(unordered), k, sum(got[f] for f in range(k))))
+                if m[2] is None:
+                    ends.add(max(m[4]) + 1)
+                counted.update(m[4])
+                gone.append(key)
+        for key in gone:
+            del self.ipending[key]
+        n = self.forward_tsn(new_cum_tsn, ends, counted) + len(gone)
+        self.abandoned += len(gone)
+        self.cut_short = cut + self.cut_short
         return n
 
     def near(self, tsn: int) -> int | None:

@@ -309,3 +309,23 @@ if want stream_reset; then
         reset:1,2 sleep:800 send:0:46:100 send:1:46:100:n=2 send:2:46:100:n=2 sleep:1500
     end
 fi
+
+# l. partial_delivery: the server begins delivering a message once 1000 bytes of it are in (SCTP_PARTIAL_DELIVERY_POINT)
+#    and SACKs late (every 10th packet or after 400 ms). The client sends one 30000-byte message with a 500 ms
+#    lifetime: the first flight (what the initial congestion window allows) reaches the server, which hands its
+#    bytes to the application; then the server's address disappears (its SACK cannot leave, the client's
+#    retransmission is dropped), the message is abandoned, and when the address is back FORWARD-TSN tells the
+#    server, which ends the partial delivery (PARTIAL_DELIVERY_ABORTED in its log). A last small message on the
+#    same stream shows the stream going on.
+# m. partial_delivery_idata: (l) with I-DATA (RFC 8260) offered by both peers: I-FORWARD-TSN ends the message.
+for scn in partial_delivery partial_delivery_idata; do
+    want "$scn" || continue
+    opt=(); [[ $scn == *idata ]] && opt=(--idata)
+    begin "$scn" "$IFS1"
+    peer "$NS_S" server "${SRV[@]}" --local "$S1" "${opt[@]}" --pd 1000 --sack-freq 10 --sack-delay 400 \
+        waitup:1:10000 waitdown:20000
+    sleep 0.5
+    peer "$NS_C" c1 $(cli c1 5001) "${opt[@]}" send:0:46:30000:ttl=500 "sh:ip -n $NS_S addr del $S1/24 dev $IFS1" \
+        sleep:1500 "sh:ip -n $NS_S addr add $S1/24 dev $IFS1" sleep:2500 send:0:46:200 sleep:3500
+    end
+done

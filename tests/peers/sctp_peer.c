@@ -18,6 +18,9 @@
  *   --echo               (server) send every received message back to its association (same sid/ppid/U)
  *   --bcast              (server) send every received message to all associations (SCTP_SENDALL)
  *   --hb MS --pmr N --amr N --rto-min MS --rto-max MS --rto-init MS   usrsctp sysctl defaults
+ *   --sack-delay MS --sack-freq N   usrsctp sysctl defaults: delayed SACK time, packets per SACK
+ *   --pd BYTES           SCTP_PARTIAL_DELIVERY_POINT: partial delivery of a message begins at BYTES
+ *   --idata              offer I-DATA (RFC 8260): SCTP_FRAGMENT_INTERLEAVE 2 and SCTP_INTERLEAVING_SUPPORTED
  *   --timeout S          watchdog: log "timeout" and exit 3 after S seconds (default 60)
  *   --delay MS           (client) wait MS after start-up before connecting (see make_scenarios.sh: a usrsctp
  *                        process answers everything out of the blue until its sysctls are set, so start
@@ -50,6 +53,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <usrsctp.h>
+
+#ifndef SCTP_INTERLEAVING_SUPPORTED
+#define SCTP_INTERLEAVING_SUPPORTED 0x00001206    /* usrsctp's netinet/sctp.h; not in usrsctp.h */
+#endif
 
 #define MAX_ADDRS 4
 #define MAX_ASSOCS 64
@@ -252,11 +259,22 @@ static void handle_notification(const union sctp_notification *n, size_t len)
 		     (s->strreset_flags & SCTP_STREAM_RESET_FAILED) ? "true" : "false", list);
 		break;
 	}
-	case SCTP_PARTIAL_DELIVERY_EVENT:
-		logj("notify", ", \"type\": \"PARTIAL_DELIVERY\", \"indication\": %u, \"assoc\": %u, \"sid\": %u",
-		     n->sn_pdapi_event.pdapi_indication, n->sn_pdapi_event.pdapi_assoc_id,
-		     n->sn_pdapi_event.pdapi_stream);
+	case SCTP_PARTIAL_DELIVERY_EVENT: {
+		/* the message delivered in part so far on that stream is dropped: log how much of it arrived */
+		const struct sctp_pdapi_event *pd = &n->sn_pdapi_event;
+		size_t got = 0;
+		pthread_mutex_lock(&lock);
+		for (int i = 0; i < MAX_PENDING; i++)
+			if (pend[i].used && pend[i].id == pd->pdapi_assoc_id && pend[i].sid == pd->pdapi_stream) {
+				got = pend[i].len;
+				pend[i].used = 0;
+			}
+		pthread_mutex_unlock(&lock);
+		logj("notify", ", \"type\": \"PARTIAL_DELIVERY\", \"indication\": %u, \"assoc\": %u, \"sid\": %u, "
+		     "\"seq\": %u, \"delivered\": %zu", pd->pdapi_indication, pd->pdapi_assoc_id, pd->pdapi_stream,
+		     pd->pdapi_seq, got);
 		break;
+	}
 	default:
 		logj("notify", ", \"type\": \"OTHER\", \"sn_type\": %u", n->sn_header.sn_type);
 		break;
@@ -338,6 +356,9 @@ static int receive_cb(struct socket *s, union sctp_sockstore addr, void *data, s
 	}
 	if (complete) n_recv++;
 	pthread_mutex_unlock(&lock);
+	if (!complete)
+		logj("recv_part", ", \"assoc\": %u, \"sid\": %u, \"ssn\": %u, \"tsn\": %u, \"len\": %zu",
+		     rcv.rcv_assoc_id, rcv.rcv_sid, rcv.rcv_ssn, rcv.rcv_tsn, datalen);
 	if (complete) {
 		logj("recv", ", \"assoc\": %u, \"peer_port\": %d, \"from\": \"%s\", \"from_port\": %d, \"sid\": %u, "
 		     "\"ssn\": %u, \"tsn\": %u, \"ppid\": %u, \"len\": %zu, \"flags\": [%s]",
@@ -546,6 +567,8 @@ int main(int argc, char **argv)
 	int lport = 0, rport = 0, os = 0, mis = 0, encap = 0, type = -1;
 	long delay = 0;
 	long hb = 0, pmr = 0, amr = 0, rto_min = 0, rto_max = 0, rto_init = 0, timeout = 60;
+	long sack_delay = 0, sack_freq = 0, pd_point = 0;
+	int idata = 0;
 	int i;
 	for (i = 1; i < argc && !strncmp(argv[i], "--", 2); i++) {
 		const char *o = argv[i];
@@ -554,6 +577,7 @@ int main(int argc, char **argv)
 		if (!strcmp(o, "--stream")) { type = SOCK_STREAM; continue; }
 		if (!strcmp(o, "--echo")) { echo_mode = 1; continue; }
 		if (!strcmp(o, "--bcast")) { bcast_mode = 1; continue; }
+		if (!strcmp(o, "--idata")) { idata = 1; continue; }
 		i++;
 		if (!strcmp(o, "--role")) role = v;
 		else if (!strcmp(o, "--local")) local = v;
@@ -570,6 +594,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(o, "--rto-max")) rto_max = atol(v);
 		else if (!strcmp(o, "--rto-init")) rto_init = atol(v);
 		else if (!strcmp(o, "--timeout")) timeout = atol(v);
+		else if (!strcmp(o, "--sack-delay")) sack_delay = atol(v);
+		else if (!strcmp(o, "--sack-freq")) sack_freq = atol(v);
+		else if (!strcmp(o, "--pd")) pd_point = atol(v);
 		else if (!strcmp(o, "--delay")) delay = atol(v);
 		else { fprintf(stderr, "unknown option %s\n", o); return 1; }
 	}
@@ -595,6 +622,8 @@ int main(int argc, char **argv)
 	if (rto_min) usrsctp_sysctl_set_sctp_rto_min_default((uint32_t)rto_min);
 	if (rto_max) usrsctp_sysctl_set_sctp_rto_max_default((uint32_t)rto_max);
 	if (rto_init) usrsctp_sysctl_set_sctp_rto_initial_default((uint32_t)rto_init);
+	if (sack_delay) usrsctp_sysctl_set_sctp_delayed_sack_time_default((uint32_t)sack_delay);
+	if (sack_freq) usrsctp_sysctl_set_sctp_sack_freq_default((uint32_t)sack_freq);
 
 	struct sockaddr_storage laddrs[MAX_ADDRS], raddrs[MAX_ADDRS];
 	int nl = parse_addrs(local, lport, laddrs, MAX_ADDRS);
@@ -639,6 +668,18 @@ int main(int argc, char **argv)
 		usrsctp_setsockopt(sock, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof on);
 		/* no Nagle: every message leaves at once (when cwnd allows), so timed outages hit what they should */
 		usrsctp_setsockopt(sock, IPPROTO_SCTP, SCTP_NODELAY, &on, sizeof on);
+	}
+	if (pd_point) {
+		uint32_t v = (uint32_t)pd_point;
+		if (usrsctp_setsockopt(sock, IPPROTO_SCTP, SCTP_PARTIAL_DELIVERY_POINT, &v, sizeof v) < 0)
+			logj("error", ", \"what\": \"SCTP_PARTIAL_DELIVERY_POINT\", \"errno\": %d", errno);
+	}
+	if (idata) {
+		int level = 2;      /* I-DATA needs interleaving level 2 first */
+		struct sctp_assoc_value av = {.assoc_id = SCTP_FUTURE_ASSOC, .assoc_value = 1};
+		if (usrsctp_setsockopt(sock, IPPROTO_SCTP, SCTP_FRAGMENT_INTERLEAVE, &level, sizeof level) < 0 ||
+		    usrsctp_setsockopt(sock, IPPROTO_SCTP, SCTP_INTERLEAVING_SUPPORTED, &av, sizeof av) < 0)
+			logj("error", ", \"what\": \"SCTP_INTERLEAVING_SUPPORTED\", \"errno\": %d", errno);
 	}
 	if (encap && !server) {
 		struct sctp_udpencaps ue;
