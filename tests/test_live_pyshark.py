@@ -27,8 +27,9 @@ from pathlib import Path
 import pytest
 
 from conftest import run_sctpscope
-from test_live_wire import (ENV, REASON, USRSCTP, V4, V6, WAIT, echo, frames, net, noise,  # noqa: F401 - net: fixture
-                            no_traceback, report_json, same_frames, sctpscope_cmd, start_dumpcap, tshark_sctp_numbers, until)
+from test_live_wire import (ENV, REASON, USRSCTP, V4, V6, WAIT, _inject, echo, frames, net,  # noqa: F401 - net: fixture
+                            noise, no_traceback, report_json, same_frames, sctpscope_cmd, start_dumpcap,
+                            tshark_sctp_numbers, until)
 from test_writer import options, pcapng_blocks
 
 wire = pytest.mark.skipif(REASON is not None, reason=REASON or "")
@@ -272,3 +273,39 @@ def test_unknown_drop_counts_are_not_zero():
     st = LiveStatus("eth0", "tshark", "ether", 0.0, 1.0, 10, 1000, 10, 10, 1, KernelStats(None, None, None), 10.0,
                     8e3, "x.pcapng", 1, True, None, None)
     assert "drops unknown by the kernel" in status_line(st) and "0 dropped" not in status_line(st)
+
+
+@pytest.mark.parametrize("engine", ["tshark", "dumpcap"])
+@pytest.mark.netns
+@wire
+def test_engine_ends_when_the_interface_goes_down(engine, net, tmp_path):
+    """As the AF_PACKET engine (test_live_wire.test_interface_going_down_keeps_what_was_captured): the interface
+    set down mid-capture ends the capture with one line and exit status 2, the report covers the five packets
+    sent before (which dumpcap saw too), the file holds them, and no process is left. dumpcap alone would
+    wait for the interface to come back."""
+    ref = tmp_path / "reference.pcapng"
+    dump = start_dumpcap(net, f"ref-down-{engine}", ref)
+    path = tmp_path / f"{engine}.pcapng"
+    live, tmpdir = start_engine(net, "down", tmp_path, engine, "-i", net.if_a, "-w", path)
+    procs = descendants(live.pid)
+    _inject(net, 5)
+    # the engine's file has them (with tshark, the last frame of a burst waits for the next or the end)
+    until(lambda: path.exists() and len(frames(path)) >= (4 if engine == "tshark" else 5), "the packets in the file")
+    net.ip("link", "set", net.if_a, "down", ns=net.a)
+    try:
+        status = live.wait(WAIT * 2)
+    finally:
+        net.ip("link", "set", net.if_a, "up", ns=net.a)
+        net.stop(live)
+        net.stop(dump, signal.SIGINT)
+    err = net.text("down").strip().splitlines()
+    no_traceback("\n".join(err))
+    assert status == 2 and err[-1] == f"sctpscope: live capture: interface {net.if_a} went down", err
+    assert left_behind(procs) == {} and not any(tmpdir.iterdir())
+    doc = json.loads(net.text("down", "out"))
+    assert doc["live"]["stopped_by"] == "error" and doc["totals"]["sctp_packets"] == 5
+    theirs = frames(ref)
+    want = [f for i, f in enumerate(theirs, 1) if i in tshark_sctp_numbers(ref)]
+    assert same_frames(frames(path), want) and len(want) == 5
+    doc.pop("live")
+    assert doc == report_json(path)

@@ -212,6 +212,30 @@ def _ioctl(name: str) -> tuple[int | None, int | None, int | None, str]:
     return arphrd, flags, mtu, mac
 
 
+class LinkWatch:
+    """Whether a capture's interface is still up: its flags by ioctl in this network namespace, looked at most
+    every `every` seconds. For the engines that run Wireshark's dumpcap, which keeps waiting on an interface that
+    went down (the AF_PACKET socket is told by the kernel). An interface whose flags cannot be read at the
+    start (`any`) is never reported down."""
+
+    def __init__(self, name: str, every: float = 0.5) -> None:
+        self.name = name
+        self.every = every
+        self._next = 0.0
+        flags = _ioctl(name)[1]
+        self.active = flags is not None and bool(flags & IFF_UP)
+
+    def down(self) -> bool:
+        if not self.active:
+            return False
+        now = time.monotonic()
+        if now < self._next:
+            return False
+        self._next = now + self.every
+        flags = _ioctl(self.name)[1]
+        return flags is None or not flags & IFF_UP
+
+
 def _info(name: str, index: int, addrs: dict[int, list[str]]) -> InterfaceInfo:
     arphrd, flags, mtu, mac = _ioctl(name)
     if arphrd is None:

@@ -11,8 +11,9 @@ known when dumpcap ends (its interface statistics block); until then they are un
 
 dumpcap runs in a session of its own, so that Ctrl-C on the terminal reaches sctpscope alone, which stops
 dumpcap (SIGINT) and reads its pipe to the end: dumpcap interrupted first would look like a capture that
-failed. Unlike the AF_PACKET engine, dumpcap (4.0) does not end when the interface goes down: it keeps
-waiting, and so does the capture.
+failed. Unlike the AF_PACKET socket, dumpcap (4.0) does not end when the interface goes down: it keeps
+waiting. So the source looks at the interface's flags itself (capture.live.LinkWatch, twice a second) and, once
+it is down, stops dumpcap, hands over every frame dumpcap had, and ends as the AF_PACKET engine does.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import subprocess
 import time
 
 from sctpscope.capture.linktypes import LINKTYPE_ETHERNET, LINKTYPE_RAW, linktype_name
-from sctpscope.capture.live import KernelStats, LiveCaptureError
+from sctpscope.capture.live import KernelStats, LinkWatch, LiveCaptureError
 from sctpscope.capture.reader import Frame
 from sctpscope.live.stream import PcapngStream, StreamError
 from sctpscope.text import escape_text
@@ -112,6 +113,8 @@ class DumpcapSource:
                                        f"within {start_timeout:g} s")
         self.linktype = self.stream.interfaces[0].linktype
         self.link = linktype_name(self.linktype)
+        self.watch = LinkWatch(interface)
+        self._down: LiveCaptureError | None = None
 
     def _dumpcap_error(self) -> str:
         try:
@@ -144,11 +147,17 @@ class DumpcapSource:
         return True
 
     def read(self, timeout: float | None = 0.1) -> list[tuple[Frame, int]]:
-        if not self._pending:
+        """Raises LiveCaptureError once dumpcap stopped or the interface went down, after every frame before."""
+        if self._down is None and not self._stopping and self.watch.down():
+            self._pending.extend(self.drain())      # dumpcap would wait for the interface to come back
+            self._down = LiveCaptureError(f"interface {escape_text(self.name)} went down")
+        if not self._pending and self._down is None:
             self._pump(0.1 if timeout is None else timeout)
             while self._pump(0):
                 pass
         out, self._pending = self._pending, []
+        if not out and self._down is not None:
+            raise self._down
         if not out and self._eof and not self._stopping:
             raise LiveCaptureError(f"dumpcap stopped capturing on {escape_text(self.name)}: {self._dumpcap_error()}")
         return out

@@ -22,8 +22,8 @@ here.
 Kernel drop counts are known when dumpcap ends (its last line on standard error); until then, and when dumpcap
 does not say, they are unknown (None). A frame reaches sctpscope once tshark has begun printing the next one
 (pyshark knows a frame is whole by what follows it) or the capture ends: the last frame of a burst waits.
-Slower than ``--engine dumpcap``, which reads dumpcap's pcapng itself. As there, an interface going down does
-not end the capture (dumpcap keeps waiting).
+Slower than ``--engine dumpcap``, which reads dumpcap's pcapng itself. As there, an interface going down ends
+the capture (LinkWatch: dumpcap itself would keep waiting), once every frame before it has been handed over.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ import pyshark
 from pyshark.tshark.tshark import TSharkNotFoundException, get_process_path, tshark_supports_duplicate_keys
 
 from sctpscope.capture.linktypes import linktype_name
-from sctpscope.capture.live import KernelStats, LiveCaptureError
+from sctpscope.capture.live import KernelStats, LinkWatch, LiveCaptureError
 from sctpscope.capture.reader import Frame, seconds
 from sctpscope.live.dumpcap import capture_filter, first_error, interface_link
 from sctpscope.text import escape_text
@@ -173,6 +173,8 @@ class PysharkSource:
                        else f"no capture began within {start_timeout:g} s")
                 self.close()
                 raise LiveCaptureError(f"tshark could not capture on {escape_text(interface)}: {why}")
+        self.watch = LinkWatch(interface)
+        self._down: LiveCaptureError | None = None
 
     # -- the event loop's thread -------------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -221,10 +223,16 @@ class PysharkSource:
         return out
 
     def read(self, timeout: float | None = 0.1) -> list[tuple[Frame, int]]:
-        if not self._queue:
+        """Raises LiveCaptureError once tshark stopped or the interface went down, after every frame before."""
+        if self._down is None and not self._stopping and self.watch.down():
+            self._queue.extend(self.drain())        # dumpcap would wait for the interface to come back
+            self._down = LiveCaptureError(f"interface {escape_text(self.name)} went down")
+        if not self._queue and self._down is None:
             self._arrived.wait(timeout)
         self._arrived.clear()
         out = self._taken()
+        if not out and self._down is not None:
+            raise self._down
         if not out and self._done.is_set() and not self._stopping:
             raise LiveCaptureError(f"tshark stopped capturing on {escape_text(self.name)}: {self._error()}")
         return out
