@@ -258,6 +258,24 @@ def frames(path) -> list[tuple[float, bytes, int]]:
         return [(f.ts, f.data, f.orig_len) for f in cap]
 
 
+def source_in_a(net):
+    """An AF_PACKET LiveSource on namespace A's interface, made from this process (in A for the moment)."""
+    import ctypes
+
+    from sctpscope.capture.live import LiveSource
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    here = os.open("/proc/self/ns/net", os.O_RDONLY)
+    there = os.open(f"/run/netns/{net.a}", os.O_RDONLY)
+    try:
+        assert libc.setns(there, 0x40000000) == 0            # CLONE_NEWNET: the socket is made in A
+        return LiveSource(net.if_a)
+    finally:
+        assert libc.setns(here, 0x40000000) == 0
+        os.close(here)
+        os.close(there)
+
+
 SWAP_WINDOW = 0.001     # seconds: two captures may list packets this close together in either order
 
 
@@ -432,23 +450,12 @@ def test_live_tui_shows_the_association_appear_and_end(net, tmp_path):
     packets the file holds."""
     pytest.importorskip("textual")
     import asyncio
-    import ctypes
 
-    from sctpscope.capture.live import LiveSource
     from sctpscope.live.output import OutputFiles
     from sctpscope.live.session import LiveSession
     from sctpscope.tui.live import LiveApp
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    here = os.open("/proc/self/ns/net", os.O_RDONLY)
-    there = os.open(f"/run/netns/{net.a}", os.O_RDONLY)
-    try:
-        assert libc.setns(there, 0x40000000) == 0            # CLONE_NEWNET: the socket is made in A
-        source = LiveSource(net.if_a)
-    finally:
-        assert libc.setns(here, 0x40000000) == 0
-        os.close(here)
-        os.close(there)
+    source = source_in_a(net)
     path = tmp_path / "tui.pcapng"
     session = LiveSession(source, OutputFiles(str(path), source.linktype, net.if_a, 262144), snapshots=True)
 

@@ -29,6 +29,7 @@ from sctpscope.pipeline import decode_files  # noqa: E402
 from sctpscope.tui.app import SctpscopeApp  # noqa: E402
 from sctpscope.tui.screens.association import AssociationScreen  # noqa: E402
 from sctpscope.tui.screens.help import HelpScreen  # noqa: E402
+from test_live_unit import ReplaySource  # noqa: E402
 from tui_support import SIZE, pilot_test, plain, screen_text, tshark_fields  # noqa: E402
 
 MIXED = CAPTURES / "scenario__streams_mixed.pcapng"       # one association, 10 streams, 79 frames
@@ -263,19 +264,13 @@ def test_pushing_after_finish_is_refused():
 
 
 # -- the live UI -----------------------------------------------------------------------------------------
-class HeldSource:
-    """LiveSource's surface over a capture file (as test_live_unit.ReplaySource) handing out its frames
-    only up to `limit`: the capture is running but quiet until the test moves the limit."""
+class HeldSource(ReplaySource):
+    """test_live_unit.ReplaySource handing out its frames only up to `limit`: the capture is running but quiet
+    until the test moves the limit."""
 
     def __init__(self, path, limit: int) -> None:
-        from sctpscope.live.stream import PcapngStream
-
-        s = PcapngStream()
-        self.items = s.feed(open(path, "rb").read())
-        self.linktype = s.interfaces[0].linktype
-        self.name = "held0"
+        super().__init__(path, name="held0")
         self.limit = limit
-        self.pos = 0
 
     def read(self, timeout=0.1):
         n = min(self.limit, len(self.items))
@@ -285,17 +280,6 @@ class HeldSource:
         out = self.items[self.pos:n]
         self.pos = n
         return out
-
-    def drain(self):
-        return []
-
-    def stats(self):
-        from sctpscope.capture.live import KernelStats
-
-        return KernelStats(self.pos, 0, 0)
-
-    def close(self):
-        pass
 
 
 @tshark_required
@@ -400,25 +384,14 @@ def test_live_wire_association_screen_grows_and_ends(wire, tmp_path):
     fill in, read back from the file being written). Checked against `sctpscope report` of the file written,
     tshark's SHUTDOWN frames in it and echo_server's own output."""
     import asyncio
-    import ctypes
     import re
 
-    from sctpscope.capture.live import LiveSource
     from sctpscope.live.output import OutputFiles
     from sctpscope.live.session import LiveSession
     from sctpscope.tui.live import LiveApp
-    from test_live_wire import USRSCTP, V4
+    from test_live_wire import USRSCTP, V4, source_in_a
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    here = os.open("/proc/self/ns/net", os.O_RDONLY)
-    there = os.open(f"/run/netns/{wire.a}", os.O_RDONLY)
-    try:
-        assert libc.setns(there, 0x40000000) == 0            # CLONE_NEWNET: the socket is made in A
-        source = LiveSource(wire.if_a)
-    finally:
-        assert libc.setns(here, 0x40000000) == 0
-        os.close(here)
-        os.close(there)
+    source = source_in_a(wire)
     path = tmp_path / "grow.pcapng"
     session = LiveSession(source, OutputFiles(str(path), source.linktype, wire.if_a, 262144), snapshots=True)
     seen = {}

@@ -42,6 +42,7 @@ import select
 import socket
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sctpscope.capture.bpf import SNAPLEN, program
@@ -224,6 +225,15 @@ class LinkWatch:
         self._next = 0.0
         flags = _ioctl(name)[1]
         self.active = flags is not None and bool(flags & IFF_UP)
+        self.error: LiveCaptureError | None = None     # set once the interface was seen down
+
+    def check(self, stopping: bool, drain: Callable[[], list]) -> list:
+        """When the interface has just been seen down (and the capture is not stopping anyway): `drain()`, the
+        frames the engine still had, to hand over before `error` is raised. Otherwise nothing."""
+        if self.error is None and not stopping and self.down():
+            self.error = LiveCaptureError(f"interface {self.name} went down")
+            return drain()          # dumpcap would wait for the interface to come back
+        return []
 
     def down(self) -> bool:
         if not self.active:

@@ -114,7 +114,6 @@ class DumpcapSource:
         self.linktype = self.stream.interfaces[0].linktype
         self.link = linktype_name(self.linktype)
         self.watch = LinkWatch(interface)
-        self._down: LiveCaptureError | None = None
 
     def _dumpcap_error(self) -> str:
         try:
@@ -148,16 +147,14 @@ class DumpcapSource:
 
     def read(self, timeout: float | None = 0.1) -> list[tuple[Frame, int]]:
         """Raises LiveCaptureError once dumpcap stopped or the interface went down, after every frame before."""
-        if self._down is None and not self._stopping and self.watch.down():
-            self._pending.extend(self.drain())      # dumpcap would wait for the interface to come back
-            self._down = LiveCaptureError(f"interface {escape_text(self.name)} went down")
-        if not self._pending and self._down is None:
+        self._pending.extend(self.watch.check(self._stopping, self.drain))
+        if not self._pending and self.watch.error is None:
             self._pump(0.1 if timeout is None else timeout)
             while self._pump(0):
                 pass
         out, self._pending = self._pending, []
-        if not out and self._down is not None:
-            raise self._down
+        if not out and self.watch.error is not None:
+            raise self.watch.error
         if not out and self._eof and not self._stopping:
             raise LiveCaptureError(f"dumpcap stopped capturing on {escape_text(self.name)}: {self._dumpcap_error()}")
         return out

@@ -174,7 +174,6 @@ class PysharkSource:
                 self.close()
                 raise LiveCaptureError(f"tshark could not capture on {escape_text(interface)}: {why}")
         self.watch = LinkWatch(interface)
-        self._down: LiveCaptureError | None = None
 
     # -- the event loop's thread -------------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -224,15 +223,13 @@ class PysharkSource:
 
     def read(self, timeout: float | None = 0.1) -> list[tuple[Frame, int]]:
         """Raises LiveCaptureError once tshark stopped or the interface went down, after every frame before."""
-        if self._down is None and not self._stopping and self.watch.down():
-            self._queue.extend(self.drain())        # dumpcap would wait for the interface to come back
-            self._down = LiveCaptureError(f"interface {escape_text(self.name)} went down")
-        if not self._queue and self._down is None:
+        self._queue.extend(self.watch.check(self._stopping, self.drain))
+        if not self._queue and self.watch.error is None:
             self._arrived.wait(timeout)
         self._arrived.clear()
         out = self._taken()
-        if not out and self._down is not None:
-            raise self._down
+        if not out and self.watch.error is not None:
+            raise self.watch.error
         if not out and self._done.is_set() and not self._stopping:
             raise LiveCaptureError(f"tshark stopped capturing on {escape_text(self.name)}: {self._error()}")
         return out
