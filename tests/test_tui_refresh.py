@@ -30,7 +30,7 @@ from sctpscope.tui.app import SctpscopeApp  # noqa: E402
 from sctpscope.tui.screens.association import AssociationScreen  # noqa: E402
 from sctpscope.tui.screens.help import HelpScreen  # noqa: E402
 from test_live_unit import ReplaySource  # noqa: E402
-from tui_support import SIZE, pilot_test, plain, screen_text, tshark_fields  # noqa: E402
+from tui_support import SIZE, loaded, pilot_test, plain, screen_text, tshark_fields  # noqa: E402
 
 MIXED = CAPTURES / "scenario__streams_mixed.pcapng"       # one association, 10 streams, 79 frames
 WAIT = 60.0
@@ -342,9 +342,9 @@ async def test_help_lists_the_live_keys():
     """? lists p (pause the display) and w (new file) in a live section."""
     app = SctpscopeApp([str(MIXED)])
     async with app.run_test(size=(140, 80)) as pilot:
+        await loaded(app, pilot)            # a key pressed before the first screen is up would be lost
         await pilot.press("question_mark")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
         app.screen.query_one("#help-box").scroll_end(animate=False)      # the live section is near the end
         await pilot.pause()
         lines = [ln.strip("▌█ ") for ln in screen_text(app).splitlines()]

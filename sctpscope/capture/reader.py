@@ -160,6 +160,16 @@ def _read_exactly(f: BinaryIO, n: int) -> bytes:
     return out
 
 
+def nanoseconds(ticks: int, tsdiv: int, tsoffset: int = 0) -> int:
+    """A timestamp of `ticks` of 1/`tsdiv` s (plus `tsoffset` whole seconds) in whole nanoseconds: exact for
+    micro- and nanosecond resolutions, rounded to the nearest for the others."""
+    if 1_000_000_000 % tsdiv == 0:
+        ns = ticks * (1_000_000_000 // tsdiv)
+    else:
+        ns = (ticks * 1_000_000_000 + tsdiv // 2) // tsdiv
+    return ns + tsoffset * 1_000_000_000
+
+
 def seconds(ticks: int, tsdiv: int) -> float:
     """A pcapng timestamp (`ticks` of 1/`tsdiv` s) as float seconds, the same in the pure and the compiled
     build: mypyc divides two ints as doubles, which rounds nanosecond ticks (above 2**53) before dividing,
@@ -207,6 +217,9 @@ class Capture:
         #: (number, ts) of the first and last skipped record
         self.skipped_first: tuple[int, float] | None = None
         self.skipped_last: tuple[int, float] | None = None
+        #: the last frame's timestamp as the file holds it, in ticks of its interface's tsdiv (before
+        #: if_tsoffset): exact where the float Frame.ts is not (nanoseconds since 1970 need 61 bits)
+        self.ticks = 0
         try:
             self._open()
         except BaseException:
@@ -360,6 +373,7 @@ class Capture:
         F = Frame
         new = _new_frame
         max_record = MAX_RECORD
+        per_sec = 1_000_000_000 if nanos else 1_000_000
         while True:
             # fast loop: every record wholly inside the buffer, no attribute access
             skip = self.skip
@@ -376,6 +390,7 @@ class Capture:
                 if skip is not None and skip.skip(linktype, buf, start, end):
                     self._skipped(number, sec + frac * scale)
                 else:
+                    self.ticks = sec * per_sec + frac
                     yield new(F, (number, sec + frac * scale, linktype, buf[start:end], caplen, orig_len, 0))
                 pos = end
                 start = end + hlen
@@ -472,6 +487,7 @@ class Capture:
                     if skip is not None and skip.skip(lt, buf, start, start + caplen):
                         self._skipped(number, last_ts)
                     else:
+                        self.ticks = ticks
                         yield new(F, (number, last_ts, lt, buf[start:start + caplen], caplen, orig_len, ifid))
                     pos = end
                 self._pos = pos
@@ -538,7 +554,8 @@ class Capture:
                 ifc = ifaces[ifid]
                 number += 1
                 self._number = number
-                last_ts = seconds((th << 32) | tl, ifc.tsdiv) + ifc.tsoffset
+                self.ticks = (th << 32) | tl
+                last_ts = seconds(self.ticks, ifc.tsdiv) + ifc.tsoffset
                 yield new(F, (number, last_ts, ifc.linktype, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid))
             elif btype == _BT_SPB:
                 if blen < 16:
@@ -587,7 +604,8 @@ class Capture:
                 ifc = ifaces[ifid]
                 number += 1
                 self._number = number
-                last_ts = seconds((th << 32) | tl, ifc.tsdiv) + ifc.tsoffset
+                self.ticks = (th << 32) | tl
+                last_ts = seconds(self.ticks, ifc.tsdiv) + ifc.tsoffset
                 yield new(F, (number, last_ts, ifc.linktype, buf[pos + 28:pos + 28 + caplen], caplen, orig_len, ifid))
             elif btype in _NUMBERED_NON_PACKETS:
                 # tshark numbers custom blocks and systemd journal entries as frames: skip them, but

@@ -58,7 +58,7 @@ def extract(files: Sequence[str], ids: Sequence[int], output: str, *, sctp_udp_p
                 i = ifaces.get(key)
                 if i is None:
                     i = ifaces[key] = writer.add_interface(raw.linktype, None, snaplen, tsresol_ns=tsdiv > 1_000_000)
-                writer.write_packet(i, raw.ts, raw.data, raw.orig_len)
+                writer.write_packet(i, raw.ts, raw.data, raw.orig_len, ts_ns=rf.ts_ns)
                 count += 1
     except WriterError as exc:
         raise SctpscopeError(str(exc)) from None

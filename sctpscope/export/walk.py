@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sctpscope.capture import Frame, Interface, open_capture
+from sctpscope.capture.reader import nanoseconds
 from sctpscope.capture.index import RawFrame as StoredFrame
 from sctpscope.decode.frame import DecodedFrame, FrameDecoder, SctpRecord
 from sctpscope.decode.net import NetDecoder
@@ -37,6 +38,7 @@ class RawFrame:
     interface: Interface | None
     decoded: DecodedFrame
     sctp_bytes: list
+    ts_ns: int              # the timestamp as the file holds it, in nanoseconds (raw.ts is a float)
 
 
 def walk(paths: Sequence[str], *, sctp_udp_ports: tuple[int, ...] = (9899,), verify: bool = True) -> Iterator[RawFrame]:
@@ -57,7 +59,9 @@ def walk(paths: Sequence[str], *, sctp_udp_ports: tuple[int, ...] = (9899,), ver
                                              verify)
                 ifaces = cap.interfaces
                 iface = ifaces[frame.interface] if 0 <= frame.interface < len(ifaces) else None
-                yield RawFrame(number, index, frame, iface, out, payloads)
+                ts_ns = (nanoseconds(cap.ticks, iface.tsdiv, iface.tsoffset) if iface is not None
+                         else round(frame.ts * 1e9))
+                yield RawFrame(number, index, frame, iface, out, payloads, ts_ns)
             offset += last
 
 
