@@ -65,11 +65,12 @@ def test_snapshots_leave_the_analysis_unchanged(path):
     assert seen == plain.totals.sctp_packets
 
 
-@pytest.mark.parametrize("sample", [0, 7], ids=["hashed", "sampled-7"])
+@pytest.mark.parametrize("sample", [0, 7], ids=["unsampled", "sampled-7"])
 @pytest.mark.parametrize("name", ["scenario__many_assocs.pcapng", "pkts__sctp_init_collision.cap",
                                   "usrsctp__echo_rtx_ipv4.pcapng"])
-def test_unsampled_port_pairs_are_hashed_and_still_merge_exactly(monkeypatch, name, sample):
-    """Port pairs outside the planning sample go to a worker by hash: the result is the same."""
+def test_unsampled_port_pairs_are_dealt_out_and_still_merge_exactly(monkeypatch, name, sample):
+    """Port pairs outside the planning sample go to the least loaded worker at first sight: the result is the
+    same."""
     from sctpscope.analysis import runner
 
     path = next(p for p in repo_captures() if p.name == name)

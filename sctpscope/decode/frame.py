@@ -81,25 +81,35 @@ class Partition:
     """Which of `parts` workers owns an SCTP packet, by its port pair (port_key): worker `me` decodes and
     analyses only its own, so each worker sees whole associations and the results combine by concatenation.
 
-    `owners` maps the busiest port pairs to workers (planned from a sample so the load is balanced, see
-    analysis.runner); other pairs are hashed. Packets too short to carry ports belong to worker 0.
+    `owners` maps the busiest port pairs of a sample to workers (planned so that the load is balanced, see
+    analysis.runner). A pair first seen later goes to the worker with the fewest packets so far: every worker
+    reads every frame and counts each SCTP packet once (`owner(key, True)`, see FrameDecoder), in the same
+    order, so all of them make the same choice without talking to each other. Packets too short to carry
+    ports belong to worker 0.
     """
 
     def __init__(self, me: int, parts: int, owners: dict[int, int] | None = None) -> None:
         self.me = me
         self.parts = parts
-        self.owners: dict[int, int] = owners if owners is not None else {}
+        self.owners: dict[int, int] = dict(owners) if owners is not None else {}
+        self.loads: list[int] = [0] * parts
 
-    def owner(self, key: int) -> int:
+    def owner(self, key: int, count: bool = False) -> int:
+        """The worker of port pair `key`; `count`: this is the packet's one counting look-up."""
         if key < 0:
             return 0
-        w = self.owners.get(key)
-        if w is not None:
-            return w
-        return ((key * 2654435761) >> 16) % self.parts
+        owners = self.owners
+        w = owners.get(key)
+        if w is None:
+            loads = self.loads
+            w = loads.index(min(loads))
+            owners[key] = w
+        if count:
+            self.loads[w] += 1
+        return w
 
-    def mine(self, buf: bytes, p: int) -> bool:
-        return self.owner(port_key(buf, p)) == self.me
+    def mine(self, buf: bytes, p: int, count: bool = False) -> bool:
+        return self.owner(port_key(buf, p), count) == self.me
 
 
 class FrameDecoder:
@@ -114,6 +124,8 @@ class FrameDecoder:
         self.net = NetDecoder(sctp_udp_ports=sctp_udp_ports)
         self.verify = verify_checksum
         self.partition = partition if partition is not None and partition.parts > 1 else None
+        #: the frame foreign() passed as this worker's was counted there: decode() does not count it again
+        self._counted = False
 
     def foreign(self, linktype: int, buf: bytes, start: int, end: int) -> bool:
         """Whether the frame buf[start:end] is surely another worker's: one SCTP packet of a fast shape (see
@@ -123,7 +135,12 @@ class FrameDecoder:
         if part is None:
             return False
         p = self.net.fast_sctp_offset(linktype, buf, start, end)
-        return p >= 0 and not part.mine(buf, p)
+        if p < 0:
+            return False
+        if part.mine(buf, p, True):
+            self._counted = True            # decoded next (the reader yields it at once)
+            return False
+        return True
 
     def supports(self, linktype: int) -> bool:
         return self.net.supports(linktype)
@@ -132,6 +149,8 @@ class FrameDecoder:
         carried, problems, layers = self.net.decode(linktype, data, ts, orig_len=orig_len)
         part = self.partition
         lead = part is None or part.me == 0
+        count = not self._counted           # every worker decodes the frames foreign() could not place
+        self._counted = False
         out = DecodedFrame(number, ts, [], [], list(problems) if problems and lead else [], layers)
         for c in carried:
             # (unpacked at once: compiled, a named tuple's fields by name are descriptor lookups)
@@ -139,7 +158,7 @@ class FrameDecoder:
             if quoted:
                 if not lead:
                     continue
-            elif part is not None and not part.mine(bytes(payload[:4]), 0):
+            elif part is not None and not part.mine(bytes(payload[:4]), 0, count):
                 continue
             pkt = decode_sctp(payload, base=offset if offset >= 0 else 0, verify=self.verify)
             rec = SctpRecord(number, ts, src, dst, ip_version, encap, udp_encapsulated, fragmented, offset, pkt)
