@@ -288,9 +288,9 @@ class DataFlow:
         """FORWARD-TSN (RFC 3758): what the receiver has not acknowledged up to new_cum_tsn is abandoned.
         Returns how many messages were: those with fragments waiting; each chunk sent and never acknowledged
         (cumulatively: a message whose fragments all went out counts once per fragment); one per run of TSNs
-        never seen, unless the run continues a message cut short. `open_ends`: TSNs that would continue such a
-        message, and `counted`: TSNs of messages already counted (both I-FORWARD-TSN's). Abandoned chunks leave the round-trip times: the receiver's next SACK covers
-        them without having received them."""
+        never seen, unless the run continues a message cut short. `open_ends`: TSNs that would continue such
+        a message, and `counted`: TSNs of messages already counted (both from I-FORWARD-TSN). Abandoned
+        chunks leave the round-trip times: the receiver's next SACK covers them without their having come."""
         u = self.unwrap(new_cum_tsn)
         pending = self.pending
         out = self.acks.outstanding
@@ -347,11 +347,11 @@ class DataFlow:
                         and (mid - k[2]) % (1 << 32) < (1 << 31) and k not in gone]:   # entries may repeat
                 m = self.ipending[key]
                 got = m[1]
-                k = 0
-                while k in got:
-                    k += 1
-                if k:
-                    cut.append((sid, key[2], bool(unordered), k, sum(got[f] for f in range(k))))
+                run = 0                 # fragments from the first on without a hole
+                while run in got:
+                    run += 1
+                if run:
+                    cut.append((sid, key[2], bool(unordered), run, sum(got[f] for f in range(run))))
                 if m[2] is None:
                     ends.add(max(m[4]) + 1)
                 counted.update(m[4])
