@@ -613,3 +613,47 @@ def test_partial_delivery_aborted_by_forward_tsn(name, chunk, fwd_type, seq):
     failed = [e for e in a["events"] if e["type"] == "SEND_FAILED"]
     assert [(e["endpoint"], e["frame"], e["abandoned"]) for e in failed] == [("initiator", fwd[0], 1)]
     assert a["abandoned_messages"] == {"initiator": 1, "responder": 0}
+
+
+@tshark_required
+def test_added_streams_count_when_performed():
+    """SCTP_ADD_STREAMS (RE-CONFIG Add Outgoing / Add Incoming Streams): the negotiated counts grow when the
+    Add Outgoing Streams request is performed, and each endpoint is told when its log says: the receiver of
+    the request at the request, the requester at the "Performed" answer. Truth: both peers' STREAM_CHANGE
+    notifications, the server's last ASSOC_CHANGE (its stream counts at the end) and tshark's RE-CONFIG
+    parameters."""
+    name = "add_streams"
+    if not pcap(name).is_file():
+        pytest.skip(f"scenario {name} not generated")
+    t, rep = Truth(name), report(name)
+    (a,) = rep["associations"]
+    roles = {"c1": "initiator", "server": "responder"}
+    # the log: each endpoint's new stream counts, in order
+    told = [(roles[r["role"]], r["instreams"], r["outstreams"]) for r in t.rows
+            if r["ev"] == "notify" and r["type"] == "STREAM_CHANGE"]
+    assert len(told) == 4 and not any(r.get("denied") or r.get("failed") for r in t.rows
+                                      if r.get("type") == "STREAM_CHANGE")
+    # tshark: the Add Outgoing Streams requests (type 17) and the "Performed" answers (type 16, result 1)
+    requests = [int(f) for f in tshark_lines(pcap(name), "-Y", "sctp.parameter_type == 17", "-T", "fields",
+                                             "-e", "frame.number")]
+    performed = [int(f) for f, r in (ln.split("\t") for ln in tshark_lines(
+        pcap(name), "-Y", "sctp.parameter_type == 16", "-T", "fields", "-e", "frame.number",
+        "-e", "sctp.parameter_reconfig_response_result")) if "1" in r.split(",")]
+    assert len(requests) == 2 and len(performed) == 3      # the Add Incoming Streams request is answered too
+
+    got = [e for e in a["events"] if e["type"] == "STREAM_CHANGE"]
+    # the count that changed, as each endpoint has it: its incoming streams when the new streams come to it
+    seen = [(e["endpoint"], e["streams"], "in" if (e["endpoint"] == "responder") == (e["direction"] == I2R)
+             else "out") for e in got]
+    assert [(ep, ins if kind == "in" else outs) for (ep, ins, outs), (_, _, kind) in zip(told, seen)] == \
+        [(ep, n) for ep, n, _ in seen]
+    # when: the receiver of each Add Outgoing Streams request at the request, the requester at its answer
+    assert [e["frame"] for e in got] == [requests[0], performed[0], requests[1], performed[2]]
+
+    final = [r for r in t.rows if r["role"] == "server" and r["ev"] == "notify" and r["type"] == "ASSOC_CHANGE"][-1]
+    assert a["negotiated"] == {"initiator_to_responder_streams": final["inbound_streams"],
+                               "responder_to_initiator_streams": final["outbound_streams"]} == {
+        "initiator_to_responder_streams": 4, "responder_to_initiator_streams": 13}
+    assert not [x for x in a["anomalies"] if "stream" in x["kind"]]
+    sent = Counter(r["sid"] for r in t.rows if r["role"] == "c1" and r["ev"] == "send")
+    assert {s["sid"]: s["messages"] for s in a["streams"] if s["direction"] == I2R} == dict(sent)

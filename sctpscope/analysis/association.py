@@ -64,7 +64,6 @@ P_RESPONSE: Final = 16
 P_ADD_OUT: Final = 17
 RESULT_PERFORMED: Final = 1       # RFC 6525 §4.4 Re-configuration Response results
 RESULT_IN_PROGRESS: Final = 6
-P_ADD_IN: Final = 18
 
 EXTENSION_CHUNKS: Final = {FORWARD_TSN: "PR-SCTP", AUTH: "AUTH", ASCONF: "ASCONF", RE_CONFIG: "RE-CONFIG",
                     I_DATA: "I-DATA", NR_SACK: "NR-SACK", 129: "PKTDROP", 132: "PAD"}
@@ -171,6 +170,8 @@ class Association:
         self.early_acks: dict[tuple[int, bytes], float] = {}
         #: RE-CONFIG reset requests awaiting their response: (requester, request seq) -> (sids, SSN/TSN reset?)
         self.reset_requests: dict[tuple[int, int], tuple[list[int], bool]] = {}
+        #: Add Outgoing Streams requests awaiting their answer: (requester, sequence) -> (streams, ts, frame)
+        self.add_requests: dict[tuple[int, int], tuple[int, float, int]] = {}
         # Per (sender side, destination address): a heartbeat outstanding?, error count, unreachable?
         self.hb_outstanding: dict[tuple[int, str], bool] = {}
         self.path_errors: dict[tuple[int, str], int] = {}
@@ -410,17 +411,30 @@ class Association:
         the requester's outgoing SSNs (an Outgoing SSN Reset Request; an Incoming one makes the peer send its
         own) or both sides' (SSN/TSN Reset) start again at 0, and both endpoints are told (the socket API's
         SCTP_STREAM_RESET_EVENT / SCTP_ASSOC_RESET_EVENT). Requests sent again (answer "In progress") keep
-        their sequence number; a denied or failed one resets nothing."""
+        their sequence number; a denied or failed one resets nothing.
+
+        Added streams (SCTP_STREAM_CHANGE_EVENT) count once the Add Outgoing Streams request is performed: the
+        receiver is told at the request (it performs it before answering), the requester at the answer. An
+        Add Incoming Streams request changes nothing by itself: the peer performs it by sending an Add
+        Outgoing Streams request of its own (RFC 6525 §5.2.6)."""
         for p in c.params:
             if p.type == P_OUT_RESET or p.type == P_SSN_TSN_RESET:
                 seq = getattr(p, "req_seq", None)
                 if seq is not None and len(self.reset_requests) < 1024:
                     self.reset_requests[(side, seq)] = (_ints(p, "sids", "stream_ids"), p.type == P_SSN_TSN_RESET)
+            elif p.type == P_ADD_OUT:
+                seq = getattr(p, "req_seq", None)
+                if seq is not None and len(self.add_requests) < 1024:
+                    self.add_requests[(side, seq)] = (getattr(p, "new_streams", 0) or 0, rec.ts, rec.frame)
             elif p.type == P_RESPONSE:
                 result = getattr(p, "result", None)
                 if result == RESULT_IN_PROGRESS:
                     continue
-                req = self.reset_requests.pop((1 - side, getattr(p, "resp_seq", -1)), None)
+                key = (1 - side, getattr(p, "resp_seq", -1))
+                add = self.add_requests.pop(key, None)
+                if add is not None and result == RESULT_PERFORMED:
+                    self._streams_added(1 - side, *add, rec)
+                req = self.reset_requests.pop(key, None)
                 if req is None or result != RESULT_PERFORMED:
                     continue
                 sids, both = req
@@ -434,11 +448,19 @@ class Association:
                     self._reset_streams(self.flows[asker], sids)
                     self.event(rec.ts, rec.frame, "STREAM_RESET", asker, direction="outgoing", sids=sids)
                     self.event(rec.ts, rec.frame, "STREAM_RESET", side, direction="incoming", sids=sids)
-            elif p.type in (P_ADD_OUT, P_ADD_IN) and self.negotiated:
-                d = side if p.type == P_ADD_OUT else 1 - side
-                n = getattr(p, "new_streams", 0) or 0
-                self.negotiated[d] = (self.negotiated[d] or 0) + n
-                self.event(rec.ts, rec.frame, "STREAM_CHANGE", 1 - side, direction=DIRECTIONS[d], added=n)
+
+    def _streams_added(self, asker: int, n: int, ts: float, frame: int, rec) -> None:
+        """`asker`'s Add Outgoing Streams request of `n` streams (sent at ts/frame) was performed at `rec`."""
+        total = None
+        if self.negotiated:
+            total = self.negotiated[asker] = (self.negotiated[asker] or 0) + n
+        told = {"type": "STREAM_CHANGE", "endpoint": SIDE_NAMES[1 - asker], "direction": DIRECTIONS[asker],
+                "added": n, "streams": total}
+        at = len(self.events)
+        while at and self.events[at - 1]["frame"] > frame:      # in frame order, before later events
+            at -= 1
+        self.events.insert(at, {"ts": ts, "frame": frame, **told})
+        self.event(rec.ts, rec.frame, "STREAM_CHANGE", asker, direction=DIRECTIONS[asker], added=n, streams=total)
 
     @staticmethod
     def _reset_streams(flow: DataFlow, sids: list[int]) -> None:

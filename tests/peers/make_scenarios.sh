@@ -329,3 +329,15 @@ for scn in partial_delivery partial_delivery_idata; do
         sleep:1500 "sh:ip -n $NS_S addr add $S1/24 dev $IFS1" sleep:2500 send:0:46:200 sleep:3500
     end
 done
+
+# n. add_streams: the client asks for 2 outgoing streams in its INIT (so 2 are negotiated towards the server),
+#    sends on both, adds 2 more with SCTP_ADD_STREAMS (RE-CONFIG Add Outgoing Streams, answered "Success -
+#    Performed"), then sends on the new streams 2 and 3. Both peers log their STREAM_CHANGE notification.
+if want add_streams; then
+    begin add_streams "$IFS1"
+    peer "$NS_S" server "${SRV[@]}" --local "$S1" waitup:1:10000 waitdown:15000
+    sleep 0.5
+    peer "$NS_C" c1 $(cli c1 5001) --os 2 send:0:46:100 send:1:46:100 sleep:300 addstreams:2:0 sleep:300 addstreams:0:3 sleep:500 \
+        send:2:46:100 send:3:46:100 sleep:1500
+    end
+fi

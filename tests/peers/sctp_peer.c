@@ -36,6 +36,7 @@
  *   abort:TEXT                      sendv with SCTP_ABORT and TEXT (all the rest) as the user-initiated abort
  *                                   reason; abortassoc:N:TEXT for the N-th association of a one-to-many socket
  *   reset:SID,SID...[:a=N]          SCTP_RESET_STREAMS of those outgoing streams
+ *   addstreams:OUT:IN[:a=N]         SCTP_ADD_STREAMS: OUT more outgoing and IN more incoming streams
  *   sh:COMMAND                      run a shell command (e.g. add a blackhole route), log its status
  *   close                           usrsctp_close (done implicitly at the end when not done before)
  * Exit status: 0 when every action ran (send errors are logged, not fatal), 1 on set-up errors, 3 on timeout.
@@ -259,6 +260,13 @@ static void handle_notification(const union sctp_notification *n, size_t len)
 		     (s->strreset_flags & SCTP_STREAM_RESET_FAILED) ? "true" : "false", list);
 		break;
 	}
+	case SCTP_STREAM_CHANGE_EVENT:
+		logj("notify", ", \"type\": \"STREAM_CHANGE\", \"assoc\": %u, \"instreams\": %u, \"outstreams\": %u, "
+		     "\"denied\": %s, \"failed\": %s", n->sn_strchange_event.strchange_assoc_id,
+		     n->sn_strchange_event.strchange_instrms, n->sn_strchange_event.strchange_outstrms,
+		     (n->sn_strchange_event.strchange_flags & SCTP_STREAM_CHANGE_DENIED) ? "true" : "false",
+		     (n->sn_strchange_event.strchange_flags & SCTP_STREAM_CHANGE_FAILED) ? "true" : "false");
+		break;
 	case SCTP_PARTIAL_DELIVERY_EVENT: {
 		/* the message delivered in part so far on that stream is dropped: log how much of it arrived */
 		const struct sctp_pdapi_event *pd = &n->sn_pdapi_event;
@@ -548,6 +556,15 @@ static void run_action(const char *act)
 		int r = usrsctp_setsockopt(sock, IPPROTO_SCTP, SCTP_RESET_STREAMS, rs, (socklen_t)sz);
 		logj("reset_streams", ", \"action\": \"%s\", \"ret\": %d, \"errno\": %d", esc, r, r < 0 ? errno : 0);
 		free(rs);
+	} else if (!strcmp(buf, "addstreams")) {
+		char *p = arg;
+		struct sctp_add_streams as;
+		memset(&as, 0, sizeof as);
+		as.sas_outstrms = (uint16_t)atoi(strsep(&p, ":"));
+		as.sas_instrms = (uint16_t)atoi(p ? strsep(&p, ":") : "0");
+		as.sas_assoc_id = target_of(p);
+		int r = usrsctp_setsockopt(sock, IPPROTO_SCTP, SCTP_ADD_STREAMS, &as, (socklen_t)sizeof as);
+		logj("add_streams", ", \"action\": \"%s\", \"ret\": %d, \"errno\": %d", esc, r, r < 0 ? errno : 0);
 	} else if (!strcmp(buf, "sh")) {
 		char cmd[1024], cesc[1100];
 		snprintf(cmd, sizeof cmd, "%s", act + 3);
@@ -648,7 +665,8 @@ int main(int argc, char **argv)
 		logj("initmsg", ", \"ostreams\": %u, \"instreams\": %u", im.sinit_num_ostreams, im.sinit_max_instreams);
 	}
 	uint16_t types[] = {SCTP_ASSOC_CHANGE, SCTP_PEER_ADDR_CHANGE, SCTP_REMOTE_ERROR, SCTP_SHUTDOWN_EVENT,
-	                    SCTP_SEND_FAILED_EVENT, SCTP_STREAM_RESET_EVENT, SCTP_PARTIAL_DELIVERY_EVENT};
+	                    SCTP_SEND_FAILED_EVENT, SCTP_STREAM_RESET_EVENT, SCTP_PARTIAL_DELIVERY_EVENT,
+	                    SCTP_STREAM_CHANGE_EVENT};
 	for (unsigned k = 0; k < sizeof types / sizeof types[0]; k++) {
 		struct sctp_event ev;
 		memset(&ev, 0, sizeof ev);
@@ -661,7 +679,7 @@ int main(int argc, char **argv)
 	{
 		struct sctp_assoc_value av;
 		av.assoc_id = SCTP_FUTURE_ASSOC;
-		av.assoc_value = SCTP_ENABLE_RESET_STREAM_REQ;
+		av.assoc_value = SCTP_ENABLE_RESET_STREAM_REQ | SCTP_ENABLE_CHANGE_ASSOC_REQ;
 		if (usrsctp_setsockopt(sock, IPPROTO_SCTP, SCTP_ENABLE_STREAM_RESET, &av, sizeof av) < 0)
 			logj("error", ", \"what\": \"SCTP_ENABLE_STREAM_RESET\", \"errno\": %d", errno);
 		const int on = 1;
