@@ -180,3 +180,42 @@ def test_heartbeat_graph_snapshot(snap_compare):
     """Heartbeat RTT: multihoming_failover's client paths, the two primary path changes, the first marked."""
     from test_tui_snapshots import _shot
     assert _shot(snap_compare, "scenario__multihoming_failover.pcapng", "enter", "8", "g g g g", "n")
+
+
+@tshark_required
+@pilot_test
+async def test_path_changes_are_marked_in_every_graph():
+    """multihoming_failover, initiator: the TSN, a_rwnd, in-flight and throughput graphs carry a ┊ column at
+    each primary path change too, and nowhere else: the columns of the DATA chunks that first used a new path
+    (tshark: the first transmissions whose path differs from the one before). sctp-test (one path) has none."""
+    cap = "scenario__multihoming_failover.pcapng"
+    new_data = first_transmissions(chunks(cap), 0)
+    changes = [c["frame"] for k, c in enumerate(new_data) if k and c["path"] != new_data[k - 1]["path"]]
+    assert len(changes) == 2
+    app = make_app(CAPTURES / cap)
+    async with app.run_test(size=SIZE) as pilot:
+        graph = await open_graphs(app, pilot, "tsn")
+        pw, ph = graph.size.width - 12, graph.size.height - 5
+
+        def columns(ch: str) -> set[int]:
+            rows, _, _ = graph.grid(pw, ph)
+            return {c for row in rows for c, (x, _) in enumerate(row) if x == ch}
+
+        # the columns of the change frames' DATA, found by putting the cursor on them
+        want = set()
+        for frame in changes:
+            graph.sel = next(k for k, p in enumerate(graph.points()) if p.frame == frame)
+            (col,) = columns("◉")
+            want.add(col)
+        assert columns("┊") == want and "primary path change" in graph.legend_line().plain
+        for kind in ("rwnd", "flight", "throughput"):
+            await pilot.press("g")
+            assert graph.kind == kind
+            assert columns("┊") == want and "primary path change" in graph.legend_line().plain, kind
+
+    app = make_app(CAPTURES / "pkts__sctp-test.cap")
+    async with app.run_test(size=SIZE) as pilot:
+        graph = await open_graphs(app, pilot, "tsn")
+        rows, _, _ = graph.grid(graph.size.width - 12, graph.size.height - 5)
+        assert not any(x == "┊" for row in rows for x, _ in row)
+        assert "path change" not in graph.legend_line().plain

@@ -257,6 +257,8 @@ class Graph(Widget, can_focus=True):
             styles = self.path_styles()
             shown = [p for p in styles if self.path in (None, p)]
             items = tuple(("•", styles[p], path_text(p)) for p in shown) + items
+        elif self.direction().path_changes:
+            items = items[:-1] + (("┊", "red", "primary path change"),) + items[-1:]
         legend = Text(" " * AXIS)
         for k, (ch, style, what) in enumerate(items):
             legend.append("  " if k else "")
@@ -368,6 +370,7 @@ class Graph(Widget, can_focus=True):
         """The plot as rows of (character, style) cells, and the y range shown."""
         sc = self._scale(pw, ph)
         grid = [[(" ", "")] * pw for _ in range(ph)]
+        self._draw_path_changes(grid, sc)           # behind every graph's points
         {"tsn": self._draw_tsn, "throughput": self._draw_buckets, "hbrtt": self._draw_heartbeats}.get(
             self.kind, self._draw_samples)(grid, sc)
         p = self.point() if self.mark is None else None        # a marked path change holds the cursor
@@ -434,7 +437,8 @@ class Graph(Widget, can_focus=True):
                 for r in range(top, sc.ph):
                     grid[r][c] = ("█", "green")
 
-    def _draw_heartbeats(self, grid, sc: _Scale) -> None:
+    def _draw_path_changes(self, grid, sc: _Scale) -> None:
+        """A column at each primary path change of this direction (the marked one lit, in the heartbeat graph)."""
         for k, ch in enumerate(self.direction().path_changes):
             c = sc.col(ch.ts)
             if c is None:
@@ -442,6 +446,8 @@ class Graph(Widget, can_focus=True):
             style = "reverse bold red" if k == self.mark else "red"
             for r in range(sc.ph):
                 grid[r][c] = ("┊", style)
+
+    def _draw_heartbeats(self, grid, sc: _Scale) -> None:
         for h in self.unanswered():
             self._put(grid, sc.col(h.sent), sc.ph - 1, "✕", "bold red")
         styles = self.path_styles()
