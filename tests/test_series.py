@@ -145,16 +145,24 @@ def test_heartbeat_rtts_match_tshark(cap):
         assert [h.sent_frame for h in d.heartbeats if h.ts is None] == unanswered
 
 
+def failover_window() -> tuple[float, float, str]:
+    """multihoming_failover's log: when the client deleted 198.18.1.1 and added it back, in seconds after its
+    COMM_UP; and the COOKIE ACK's time in the capture (tshark), which ties the log's clock to the capture's."""
+    log = scenario_log("multihoming_failover")
+    up = next(r["t"] for r in log if r["role"] == "c1" and r.get("state") == "COMM_UP")
+    gone, back = [r["t"] - up for r in log if r["ev"] == "sh" and "198.18.1.1/" in r["cmd"]]
+    (cookie_ack,) = tshark_fields("scenario__multihoming_failover.pcapng", "sctp.chunk_type == 11",
+                                  "frame.time_epoch")[0]
+    return gone, back, cookie_ack
+
+
 @tshark_required
 def test_failover_heartbeats_unanswered_exactly_while_the_address_was_gone():
     """multihoming_failover's log: the client deleted 198.18.1.1, then added it back. The server's
     HEARTBEATs to it that no ACK answered were all sent in between, those answered outside (the log's clock
     tied to the capture's by the client's COMM_UP, which the COOKIE ACK gives)."""
     cap = "scenario__multihoming_failover.pcapng"
-    log = scenario_log("multihoming_failover")
-    up = next(r["t"] for r in log if r["role"] == "c1" and r.get("state") == "COMM_UP")
-    gone, back = [r["t"] - up for r in log if r["ev"] == "sh" and "198.18.1.1/" in r["cmd"]]
-    (cookie_ack,) = tshark_fields(cap, "sctp.chunk_type == 11", "frame.time_epoch")[0]
+    gone, back, cookie_ack = failover_window()
     _, s = build(cap)
     to_gone = [h for h in s.directions[1].heartbeats if h.path[1] == "198.18.1.1"]
     assert any(h.ts is None for h in to_gone) and any(h.ts is not None for h in to_gone)
@@ -188,10 +196,7 @@ def test_failover_path_changes_follow_the_address_deletion_and_return():
     """multihoming_failover: the client's new DATA leaves its first path after the log's address deletion and
     comes back to it after the address was added again."""
     cap = "scenario__multihoming_failover.pcapng"
-    log = scenario_log("multihoming_failover")
-    up = next(r["t"] for r in log if r["role"] == "c1" and r.get("state") == "COMM_UP")
-    gone, back = [r["t"] - up for r in log if r["ev"] == "sh" and "198.18.1.1/" in r["cmd"]]
-    (cookie_ack,) = tshark_fields(cap, "sctp.chunk_type == 11", "frame.time_epoch")[0]
+    gone, back, cookie_ack = failover_window()
     _, s = build(cap)
     away, home = s.directions[0].path_changes
     assert away.new == home.old and home.new == away.old
