@@ -172,7 +172,7 @@ def cmd_report(args: argparse.Namespace, out) -> int:
 
 
 def cmd_follow(args: argparse.Namespace, out) -> int:
-    from sctpscope.export.follow import association_line, follow_messages, message_lines
+    from sctpscope.export.follow import association_line, follow_messages, message_lines, streams_note
 
     save = None
     keep = 4096
@@ -191,7 +191,7 @@ def cmd_follow(args: argparse.Namespace, out) -> int:
         a = sel.associations.get(args.association)
         if a:
             out.write(association_line(a) + (f", streams {', '.join(map(str, args.stream))}" if args.stream else "")
-                      + "\n")
+                      + streams_note(a) + "\n")
         t0 = a["start"] if a else 0.0
         n = shown = 0
         for m in messages:
@@ -205,7 +205,10 @@ def cmd_follow(args: argparse.Namespace, out) -> int:
                 save.write(m.data)
         if args.message is not None and not shown:
             raise SctpscopeError(f"association {args.association} has {n} message(s) here: no message {args.message}")
+        incomplete = sum(s.get("incomplete_messages", 0) for s in (a or {}).get("streams", ())
+                         if not args.stream or s["sid"] in args.stream)
         out.write(f"{shown} message(s)" + (f" of {n}" if shown != n else "")
+                  + (f"; {incomplete} begun and never finished (report: incomplete_messages)" if incomplete else "")
                   + (f", saved to {escape_text(args.save)}" if save is not None else "") + "\n")
     finally:
         if save is not None:

@@ -148,7 +148,9 @@ def test_cli_follow_stream_and_save(tmp_path):
     out = tmp_path / "s0.bin"
     proc = run_sctpscope("follow", path, "--association", "1", "--stream", "0", "--save", out, check=True)
     lines = proc.stdout.splitlines()
-    assert lines[0] == "association 1: 198.18.1.1:5001 ⇄ 198.18.1.2:5000 [closed], streams 0"
+    # the scenario's peers both ask for 8 streams each way (make_scenarios.sh: --os 8 --mis 8)
+    assert lines[0] == ("association 1: 198.18.1.1:5001 ⇄ 198.18.1.2:5000 [closed], streams 0 "
+                        "(negotiated I→R 8, R→I 8)")
     heads = [x for x in lines if x.startswith("#")]
     log = [json.loads(line) for line in (CAPTURES / "scenario__streams_mixed.log.jsonl").read_text().splitlines()]
     sizes = [e["len"] for e in log if e["ev"] == "recv" and e["sid"] == 0]

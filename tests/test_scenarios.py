@@ -650,9 +650,14 @@ def test_added_streams_count_when_performed():
     # when: the receiver of each Add Outgoing Streams request at the request, the requester at its answer
     assert [e["frame"] for e in got] == [requests[0], performed[0], requests[1], performed[2]]
 
-    final = [r for r in t.rows if r["role"] == "server" and r["ev"] == "notify" and r["type"] == "ASSOC_CHANGE"][-1]
-    assert a["negotiated"] == {"initiator_to_responder_streams": final["inbound_streams"],
-                               "responder_to_initiator_streams": final["outbound_streams"]} == {
+    changes = [r for r in t.rows if r["role"] == "server" and r["ev"] == "notify" and r["type"] == "ASSOC_CHANGE"]
+    # `negotiated` is the handshake's result (the server's COMM_UP), `stream_counts` the count at the end
+    first, final = changes[0], changes[-1]
+    assert a["negotiated"] == {"initiator_to_responder_streams": first["inbound_streams"],
+                               "responder_to_initiator_streams": first["outbound_streams"]} == {
+        "initiator_to_responder_streams": 2, "responder_to_initiator_streams": 10}
+    assert a["stream_counts"] == {"initiator_to_responder_streams": final["inbound_streams"],
+                                  "responder_to_initiator_streams": final["outbound_streams"]} == {
         "initiator_to_responder_streams": 4, "responder_to_initiator_streams": 13}
     assert not [x for x in a["anomalies"] if "stream" in x["kind"]]
     sent = Counter(r["sid"] for r in t.rows if r["role"] == "c1" and r["ev"] == "send")

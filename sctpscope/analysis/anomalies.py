@@ -20,6 +20,8 @@ ANOMALIES = {
     "incomplete_message": "fragments of a message still missing at the end of the capture",
     "error_chunk": "an ERROR chunk reported an error cause",
     "restart": "the association was restarted (new verification tags on the same ports)",
+    "ambiguous_pairing": "a flow (one direction, no handshake) whose partner the wire does not single out among "
+                         "several flows the other way on the same ports: left an association of its own",
     "init_collision": "both endpoints sent INIT at the same time (RFC 9260 §5.2.1); one association resulted",
 }
 

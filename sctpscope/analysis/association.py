@@ -150,7 +150,8 @@ class Association:
         self.packets = 0
         self.chunks: tuple[Tally, Tally] = (Tally(), Tally())
         self.flows = (DataFlow(), DataFlow())
-        self.negotiated: list[int | None] | None = None
+        self.negotiated: list[int | None] | None = None        # streams each way at the handshake
+        self.stream_counts: list[int | None] | None = None     # ...and after RE-CONFIG Add Streams since
         self.ending: dict[str, Any] = {"kind": "none", "by": None, "first_frame": None, "abort_causes": []}
         self.shutdown_sent = [False, False]
         self.closed = False
@@ -274,6 +275,7 @@ class Association:
         if ini and res:
             self.negotiated = [min(ini["outbound_streams"], res["max_inbound_streams"]),
                                min(res["outbound_streams"], ini["max_inbound_streams"])]
+            self.stream_counts = list(self.negotiated)
 
     def _cookie_echo(self, c, side: int, rec, ps) -> None:
         self.cookie_echo_count += 1
@@ -315,7 +317,7 @@ class Association:
                              f"new DATA TSN {tsn} after the {SIDE_NAMES[side]} began the shutdown")
         if late:
             self.anomaly(rec.frame, "out_of_order", f"stream {sid} message SSN/MID {seq} arrived after a later one")
-        limit = self.negotiated[side] if self.negotiated else None
+        limit = self.stream_counts[side] if self.stream_counts else None
         if limit is not None and sid >= limit and not st.beyond_negotiated:
             st.beyond_negotiated = True
             self.anomaly(rec.frame, "invalid_stream_id",
@@ -452,8 +454,8 @@ class Association:
     def _streams_added(self, asker: int, n: int, ts: float, frame: int, rec) -> None:
         """`asker`'s Add Outgoing Streams request of `n` streams (sent at ts/frame) was performed at `rec`."""
         total = None
-        if self.negotiated:
-            total = self.negotiated[asker] = (self.negotiated[asker] or 0) + n
+        if self.stream_counts:
+            total = self.stream_counts[asker] = (self.stream_counts[asker] or 0) + n
         told = {"type": "STREAM_CHANGE", "endpoint": SIDE_NAMES[1 - asker], "direction": DIRECTIONS[asker],
                 "added": n, "streams": total}
         at = len(self.events)
@@ -477,6 +479,9 @@ class Association:
         if n:
             self.event(rec.ts, rec.frame, "SEND_FAILED", side, abandoned=n)
         for sid, seq, unordered, fragments, size in flow.cut_short:
+            st = flow.streams.get(sid)
+            if st is not None:
+                st.abandoned_begun += 1
             # RFC 6458 §6.1.7: a receiver that had begun delivering the message (its partial delivery point, not
             # on the wire) is told that the rest will never come
             self.event(rec.ts, rec.frame, "PARTIAL_DELIVERY", 1 - side, indication="PARTIAL_DELIVERY_ABORTED",
@@ -585,13 +590,16 @@ class Association:
     def as_dict(self) -> dict:
         streams = []
         for side in (INITIATOR, RESPONDER):
+            waiting = self.flows[side].waiting_by_stream()
             for sid, st in sorted(self.flows[side].streams.items()):
-                streams.append(st.as_dict(DIRECTIONS[side]))
+                streams.append(st.as_dict(DIRECTIONS[side], waiting.get(sid, 0)))
         handshake = self.init_seen and self.init_ack_seen
-        neg = None
-        if handshake and self.negotiated:
+        neg = counts = None
+        if handshake and self.negotiated and self.stream_counts:
             neg = {"initiator_to_responder_streams": self.negotiated[0],
                    "responder_to_initiator_streams": self.negotiated[1]}
+            counts = {"initiator_to_responder_streams": self.stream_counts[0],
+                      "responder_to_initiator_streams": self.stream_counts[1]}
         paths = []
         for (src, dst), p in self.paths.items():
             paths.append({"src": src, "dst": dst, "packets": p.packets, "data_chunks": p.data_chunks,
@@ -603,7 +611,7 @@ class Association:
             "id": self.id, "first_frame": self.first_frame, "last_frame": self.last_frame,
             "start": self.start, "end": self.end, "handshake_seen": handshake,
             "initiator": self.eps[INITIATOR].as_dict(), "responder": self.eps[RESPONDER].as_dict(),
-            "negotiated": neg, "state": self.state(), "packets": self.packets,
+            "negotiated": neg, "stream_counts": counts, "state": self.state(), "packets": self.packets,
             "chunks": {SIDE_NAMES[s]: {chunk_name(t): n for t, n in sorted(self.chunks[s].items())}
                        for s in (INITIATOR, RESPONDER)},
             "streams": streams,

@@ -160,21 +160,20 @@ class AssociationFrames:
                         self._append(c.assoc, entry(frame.number, i, side_of(c.assoc, c.record)))
                     i += 1
 
-    def fold(self, associations: list[Association]) -> None:
-        """An INIT collision folds one association into another (RFC 9260 §5.2.1): the frames of those no
-        longer in `associations` move to the one they were folded into, sides swapped (its initiator is the
-        other's responder)."""
+    def fold(self, associations: list[Association], resolve) -> None:
+        """Associations replaced by another (an INIT collision folded in, RFC 9260 §5.2.1; a lone flow joined
+        to its partner): the frames of those no longer in `associations` move to the one `resolve` (the
+        Analysis's) names, sides swapped where it says so."""
         with self.lock:
             live = set(associations)
             for gone in [a for a in self.entries if a not in live]:
-                into = next((a for a in associations if a.collision
-                             and a.eps[1].port == gone.eps[0].port and a.eps[0].port == gone.eps[1].port
-                             and a.eps[1].tag == gone.eps[0].tag), None)
+                into, swapped = resolve(gone)
                 lst = self.entries.pop(gone)
                 self.touched.discard(gone)
-                if into is None:
+                if into is None or into is gone:
                     continue
-                self.entries[into] = array("Q", sorted([*self.entries.get(into, ()), *(e ^ 1 for e in lst)]))
+                moved = (e ^ 1 for e in lst) if swapped else iter(lst)
+                self.entries[into] = array("Q", sorted([*self.entries.get(into, ()), *moved]))
                 self._key(into)
                 self.touched.add(into)
 
@@ -303,8 +302,8 @@ class Indexer:
 
     def _finish(self) -> None:
         an = self.analysis
-        self.assoc_frames.fold(an.associations)
         an.finish()
+        self.assoc_frames.fold(an.associations, an.resolve)
         dicts = []
         for a in an.associations:
             d = a.as_dict()
@@ -327,7 +326,7 @@ class Indexer:
             if self.done:
                 changed = list(self.result.associations)
             else:
-                frames.fold(an.associations)
+                frames.fold(an.associations, an.resolve)
                 touched |= frames.take_touched()
                 an.associations.sort(key=lambda a: (a.first_frame, a.id))
                 for i, a in enumerate(an.associations, 1):

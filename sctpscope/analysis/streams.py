@@ -32,7 +32,7 @@ class StreamStats:
 
     __slots__ = ("sid", "messages", "data_chunks", "bytes", "ordered", "unordered", "fragmented", "ppids",
                  "bits", "first_ssn", "lo", "hi", "seen", "dense", "distinct", "out_of_order", "gaps_before",
-                 "resets", "first_frame", "beyond_negotiated")
+                 "resets", "first_frame", "beyond_negotiated", "abandoned_begun")
 
     def __init__(self, sid: int, bits: int = 16) -> None:
         self.sid = sid
@@ -52,6 +52,7 @@ class StreamStats:
         self.resets = 0
         self.first_frame = 0
         self.beyond_negotiated = False
+        self.abandoned_begun = 0         # messages begun, then abandoned (FORWARD-TSN / I-FORWARD-TSN)
 
     def message(self, unordered: bool, ssn: int, ppid: int | None, chunks: int) -> bool:
         """Count a complete message; returns True if it arrived out of order."""
@@ -130,13 +131,14 @@ class StreamStats:
     def last_ssn(self) -> int | None:
         return None if self.hi is None else self.hi % (1 << self.bits)
 
-    def as_dict(self, direction: str) -> dict:
+    def as_dict(self, direction: str, waiting: int = 0) -> dict:
+        """The contract record; `waiting`: messages begun whose fragments are still waiting at the end."""
         return {"direction": direction, "sid": self.sid, "messages": self.messages,
                 "data_chunks": self.data_chunks, "bytes": self.bytes, "ordered": self.ordered,
                 "unordered": self.unordered, "fragmented_messages": self.fragmented,
                 "ppids": {str(k): v for k, v in sorted(self.ppids.items())},
                 "first_ssn": self.first_ssn, "last_ssn": self.last_ssn(), "ssn_gaps": self.ssn_gaps(),
-                "out_of_order": self.out_of_order,
+                "out_of_order": self.out_of_order, "incomplete_messages": self.abandoned_begun + waiting,
                 "resets": self.resets, "beyond_negotiated": self.beyond_negotiated}
 
 
@@ -372,6 +374,17 @@ class DataFlow:
         if delta >= 0x80000000:
             delta -= 0x100000000
         return hi + delta
+
+    def waiting_by_stream(self) -> dict[int, int]:
+        """Per stream, the messages begun (B bit, FSN 0) whose fragments are still waiting."""
+        out: dict[int, int] = {}
+        for v in self.pending.values():
+            if v[2] & FLAG_B:
+                out[v[0]] = out.get(v[0], 0) + 1
+        for key, m in self.ipending.items():
+            if 0 in m[1]:
+                out[key[0]] = out.get(key[0], 0) + 1
+        return out
 
     def incomplete_messages(self) -> int:
         """Fragments still waiting at the end of the capture (messages never completed)."""

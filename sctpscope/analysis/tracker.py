@@ -3,8 +3,16 @@
 Lookup key of a packet: (source port, destination port, verification tag). Once an association knows both
 tags it is indexed under both directions. INIT (tag 0, RFC 9260 §8.5.1) opens an association keyed by its
 Initiate Tag; INIT ACK completes it. A packet with the T bit (ABORT, SHUTDOWN COMPLETE; §8.5.1) carries its
-sender's own tag and is looked up reflected. A capture that starts mid-association opens one on the first
-packet and learns the other tag from the first packet of the reverse direction.
+sender's own tag and is looked up reflected.
+
+Without a handshake (a capture that starts mid-association) a flow - the packets sent one way with one tag -
+opens a *lone flow*: an association of its own whose other tag is unknown. A flow the other way on the same
+ports joins it only on evidence from the wire (analysis.pairing: SACKs, HEARTBEAT ACKs, ASCONF serials,
+addresses), never because it shares the ports: many peers use one port pair (S1AP, NGAP, M3UA). A lone flow
+keeps a bounded journal of its packets; when two lone flows that both have packets are found to be one
+association, the association is built again from both journals in capture order, so the result is the one
+a reader that knew the pairing from the first packet would give. The associations replaced are recorded in
+`folds` (the TUI's frame index and the filter's membership follow them).
 """
 
 from __future__ import annotations
@@ -13,6 +21,8 @@ from collections.abc import Iterable
 
 from sctpscope.analysis.association import (ABORT, INIT, INIT_ACK, INITIATOR, RESPONDER, SHUTDOWN_COMPLETE,
                                             Association, Endpoint)
+from sctpscope.analysis import pairing
+from sctpscope.analysis.pairing import Evidence
 from sctpscope.analysis.tally import Tally
 from sctpscope.analysis.totals import Totals
 from sctpscope.decode.frame import DecodedFrame, SctpRecord
@@ -22,6 +32,33 @@ from sctpscope.decode.sctp.chunks import Chunk
 # Ports and tags of a decoded header (SctpPacket types them `int | None`: None only when header_ok is False,
 # and such packets never reach the tracker).
 Key = tuple[int | None, int | None, int | None]
+Ports = tuple[int | None, int | None]
+OPEN_MAX = 64           # associations remembered per port pair waiting to learn a tag
+
+
+class Lone:
+    """A flow with no partner yet and no handshake: its association (the flow's sender is the initiator),
+    what can pair it (`evidence`), and its packets (`journal`: (order, side, record); None once over the
+    bound: the flow can then still take a partner, but that partner's earlier packets are replayed after its
+    own)."""
+
+    __slots__ = ("assoc", "key", "evidence", "journal", "notes")
+
+    def __init__(self, assoc: Association, key: Key) -> None:
+        self.assoc = assoc
+        self.key = key
+        self.evidence = Evidence()
+        self.journal: list[tuple[int, int, SctpRecord]] | None = []
+        self.notes: list[tuple[int | None, str, str]] = []     # anomalies the tracker raised: kept on a rebuild
+
+    def ports(self) -> Ports:
+        return self.key[0], self.key[1]
+
+    def name(self) -> str:
+        a = self.assoc
+        src = ",".join(sorted(a.eps[0].addresses)) or "?"
+        dst = ",".join(sorted(a.eps[1].addresses)) or "?"
+        return f"{src}:{self.key[0]} → {dst}:{self.key[1]} (tag 0x{self.key[2] or 0:08x}, from frame {a.first_frame})"
 
 
 class Analysis:
@@ -32,8 +69,17 @@ class Analysis:
         self.totals = Totals()
         self.associations: list[Association] = []
         self.index: dict[Key, tuple[Association, int]] = {}
-        # (src port, dst port) -> association waiting to learn the tag of packets sent that way
-        self.waiting: dict[tuple[int | None, int | None], tuple[Association, int]] = {}
+        # (src port, dst port) -> associations (with a handshake) waiting to learn the tag of packets sent that
+        # way by their endpoint `side`
+        self.open: dict[Ports, list[tuple[Association, int]]] = {}
+        #: lone flows (no partner, no handshake) by their key, and by (src port, dst port)
+        self.lone: dict[Key, Lone] = {}
+        self.lone_by_ports: dict[Ports, list[Lone]] = {}
+        self.journaled = 0              # packets held in all lone flows' journals
+        self.order = 0                  # packets accounted in the slow path (orders journal entries)
+        #: associations replaced by another: a lone flow joined to its partner, an INIT collision folded in;
+        #: -> (the association now holding their packets, whether their sides are swapped there)
+        self.folds: dict[Association, tuple[Association, bool]] = {}
         self.unassociated_packets = 0
         self.unassociated_chunks: Tally = Tally()
         #: when a list: every association a packet is accounted to is appended (None for out-of-the-blue
@@ -82,20 +128,29 @@ class Analysis:
         chunks = pkt.chunks
         first = chunks[0].type if chunks else None
         sport, dport, vtag = pkt.src_port, pkt.dst_port, pkt.vtag
+        self.order += 1
         hit = None
+        lone = None
         if first == INIT and vtag == 0 and getattr(chunks[0], "initiate_tag", None) is not None:
             hit = self._init(rec, chunks[0])
         elif first == INIT_ACK and getattr(chunks[0], "initiate_tag", None) is not None:
             hit = self._init_ack(rec, chunks[0])
         else:
             hit = self.index.get((sport, dport, vtag))
-        if hit is None:
-            if first in (ABORT, SHUTDOWN_COMPLETE) and chunks[0].flags & 1:
-                rev = self.index.get((dport, sport, vtag))      # T bit: the sender's own tag, reflected
-                if rev is not None:
-                    hit = (rev[0], 1 - rev[1])
             if hit is None:
-                hit = self._learn(rec)
+                lone = self.lone.get((sport, dport, vtag))
+                if lone is not None:
+                    hit = (lone.assoc, INITIATOR)
+        if hit is None and first in (ABORT, SHUTDOWN_COMPLETE) and chunks[0].flags & 1:
+            rev = self.index.get((dport, sport, vtag))      # T bit: the sender's own tag, reflected
+            if rev is not None:
+                hit = (rev[0], 1 - rev[1])
+            else:
+                lone = self.lone.get((dport, sport, vtag))
+                if lone is not None:
+                    hit = (lone.assoc, RESPONDER)
+        if hit is None:
+            hit, lone = self._learn(rec)
         if hit is None:
             if self.members is not None:
                 self.members.append(None)
@@ -109,6 +164,8 @@ class Analysis:
         assoc.packet(rec, side, self.totals.chunk_types)
         if self.members is not None:
             self.members.append(assoc)
+        if lone is not None:
+            self._lone_packet(lone, side, rec)
 
     def _new(self, rec: SctpRecord, initiator: Endpoint, responder: Endpoint) -> Association:
         a = Association(len(self.associations) + 1, rec.frame, rec.ts, initiator, responder, self.path_max_retrans)
@@ -118,11 +175,18 @@ class Analysis:
     def _bind(self, a: Association, side: int) -> None:
         """Index the association for packets sent by `side` (they carry the other endpoint's tag)."""
         me, peer = a.eps[side], a.eps[1 - side]
+        ports = (me.port, peer.port)
+        waiting = self.open.get(ports)
         if peer.tag is not None:
             self.index[(me.port, peer.port, peer.tag)] = (a, side)
-            self.waiting.pop((me.port, peer.port), None)
-        else:
-            self.waiting[(me.port, peer.port)] = (a, side)
+            if waiting:
+                waiting[:] = [w for w in waiting if w[0] is not a]
+        elif waiting is None:
+            self.open[ports] = [(a, side)]
+        elif not any(w[0] is a for w in waiting):
+            waiting.append((a, side))
+            if len(waiting) > OPEN_MAX:
+                del waiting[0]
 
     def _init(self, rec: SctpRecord, init) -> tuple[Association, int]:
         sport, dport = rec.packet.src_port, rec.packet.dst_port
@@ -130,7 +194,7 @@ class Analysis:
         known = self.index.get((dport, sport, init.initiate_tag))
         if known is not None and known[1] == RESPONDER and known[0].eps[INITIATOR].port == sport:
             return known[0], INITIATOR
-        previous = self._open_between(sport, dport)
+        previous = self._open_between(sport, dport, rec.src, rec.dst)
         a = self._new(rec, Endpoint(sport, init.initiate_tag), Endpoint(dport, None))
         if previous is not None and previous.cookie_ack_seen:
             a.restart_of = previous
@@ -168,45 +232,221 @@ class Analysis:
                     and o_ini.port == res.port and o_res.port == ini.port):
                 a.absorb(other)
                 self.associations.remove(other)
+                self.folds[other] = (a, True)
                 self.index.pop((o_res.port, o_ini.port, o_ini.tag), None)
-                if self.waiting.get((o_ini.port, o_res.port), (None,))[0] is other:
-                    del self.waiting[(o_ini.port, o_res.port)]
+                waiting = self.open.get((o_ini.port, o_res.port))
+                if waiting:
+                    waiting[:] = [w for w in waiting if w[0] is not other]
                 return
 
-    def _learn(self, rec: SctpRecord) -> tuple[Association, int] | None:
-        """A packet no known tag matches: a half-known association learns its tag, or a new one starts."""
+    def _learn(self, rec: SctpRecord) -> tuple[tuple[Association, int] | None, Lone | None]:
+        """A packet of a flow not seen before: it is the other direction of an association that waits for it
+        (only on evidence, see analysis.pairing), or it opens a lone flow."""
         pkt = rec.packet
         sport, dport, vtag = pkt.src_port, pkt.dst_port, pkt.vtag
         if vtag == 0:
-            return None                     # only INIT may carry tag 0: out of the blue
-        w = self.waiting.get((sport, dport))
-        if w is not None:
-            a, side = w
+            return None, None               # only INIT may carry tag 0: out of the blue
+        ev = Evidence()
+        ev.add(pkt)
+        src, dst = {rec.src}, {rec.dst}
+        scored: list[tuple[tuple[bool, bool, bool, bool], object]] = []
+        for a, side in self.open.get((sport, dport), ()):
+            # an association with a handshake: its addresses are known (INIT / INIT ACK / the packets so far)
+            addressed = rec.src in a.eps[side].addresses and rec.dst in a.eps[1 - side].addresses
+            scored.append(((False, False, False, addressed), (a, side)))
+        for other in self.lone_by_ports.get((dport, sport), ())[-OPEN_MAX:]:
+            oa = other.assoc
+            v = pairing.vector(ev, src, dst, other.evidence, oa.eps[0].addresses, oa.eps[1].addresses, sport == dport)
+            if v is not None:
+                scored.append((v, other))
+        choice, _ = pairing.best(scored)
+        if isinstance(choice, Lone) and self._best_for(choice, ev, src, dst) is not None:
+            choice = None                   # a flow already seen is as good a match for it
+        if isinstance(choice, tuple):
+            a, side = choice
             a.eps[1 - side].tag = vtag
             self._bind(a, side)
-            return a, side
-        known = self._open_between(sport, dport)
+            return (a, side), None
+        if isinstance(choice, Lone):
+            self._join_first(choice, vtag)
+            return (choice.assoc, RESPONDER), None
         a = self._new(rec, Endpoint(sport, None), Endpoint(dport, vtag))
-        self._bind(a, INITIATOR)
-        self._bind(a, RESPONDER)
-        if (known is not None and None not in (known.eps[0].tag, known.eps[1].tag)
-                and rec.src in known.eps[0].addresses | known.eps[1].addresses):
-            a.anomaly(rec.frame, "unexpected_vtag",
-                      f"verification tag 0x{vtag:08x} belongs to no association; the ports and address are those "
+        lone = Lone(a, (sport, dport, vtag))
+        lone.evidence = ev
+        self.lone[lone.key] = lone
+        self.lone_by_ports.setdefault((sport, dport), []).append(lone)
+        known = self._open_between(sport, dport, rec.src, rec.dst)
+        if known is not None and None not in (known.eps[0].tag, known.eps[1].tag):
+            detail = (f"verification tag 0x{vtag:08x} belongs to no association; the ports and addresses are those "
                       f"of the association begun in frame {known.first_frame} (tags 0x{known.eps[0].tag:08x}/"
                       f"0x{known.eps[1].tag:08x})")
-        return a, INITIATOR
+            a.anomaly(rec.frame, "unexpected_vtag", detail)
+            lone.notes.append((rec.frame, "unexpected_vtag", detail))
+        return (a, INITIATOR), lone
 
-    def _open_between(self, sport: int | None, dport: int | None) -> Association | None:
+    def _best_for(self, lone: Lone, ev: Evidence, src: set[str], dst: set[str]) -> Lone | None:
+        """A lone flow the same way as a new flow (ev, src, dst) that matches `lone` at least as well."""
+        la = lone.assoc
+        same = lone.key[0] == lone.key[1]
+        mine = pairing.vector(ev, src, dst, lone.evidence, la.eps[0].addresses, la.eps[1].addresses, same)
+        if mine is None:
+            return None
+        for other in self.lone_by_ports.get((lone.key[1], lone.key[0]), ())[-OPEN_MAX:]:
+            if other is lone:
+                continue
+            oa = other.assoc
+            v = pairing.vector(other.evidence, oa.eps[0].addresses, oa.eps[1].addresses, lone.evidence,
+                               la.eps[0].addresses, la.eps[1].addresses, same)
+            if v is not None and v >= mine:
+                return other
+        return None
+
+    def _join_first(self, lone: Lone, vtag: int | None) -> None:
+        """A new flow (its first packet, tag `vtag`) is `lone`'s other direction: nothing to replay."""
+        a = lone.assoc
+        a.eps[INITIATOR].tag = vtag
+        self._forget(lone)
+        self._bind(a, INITIATOR)
+        self._bind(a, RESPONDER)
+
+    def _forget(self, lone: Lone) -> None:
+        self.lone.pop(lone.key, None)
+        same = self.lone_by_ports.get(lone.ports())
+        if same is not None:
+            if lone in same:
+                same.remove(lone)
+            if not same:
+                del self.lone_by_ports[lone.ports()]
+        if lone.journal is not None:
+            self.journaled -= len(lone.journal)
+            lone.journal = None
+
+    def _lone_packet(self, lone: Lone, side: int, rec: SctpRecord) -> None:
+        """A packet of a lone flow, accounted already: journal it, and look for its partner if it tells more."""
+        journal = lone.journal
+        if journal is not None:
+            if len(journal) >= pairing.JOURNAL_MAX or self.journaled >= pairing.JOURNAL_TOTAL:
+                self.journaled -= len(journal)
+                lone.journal = None
+            else:
+                journal.append((self.order, side, rec))
+                self.journaled += 1
+        if side == INITIATOR and lone.evidence.add(rec.packet):
+            self._pair(lone)
+
+    def _candidates(self, lone: Lone) -> list[tuple[tuple[bool, bool, bool, bool], object]]:
+        """The lone flows the other way that could be `lone`'s partner, with their evidence."""
+        la = lone.assoc
+        same = lone.key[0] == lone.key[1]
+        out: list[tuple[tuple[bool, bool, bool, bool], object]] = []
+        for other in self.lone_by_ports.get((lone.key[1], lone.key[0]), ())[-OPEN_MAX:]:
+            if other is lone:
+                continue
+            oa = other.assoc
+            v = pairing.vector(lone.evidence, la.eps[0].addresses, la.eps[1].addresses, other.evidence,
+                               oa.eps[0].addresses, oa.eps[1].addresses, same)
+            if v is not None:
+                out.append((v, other))
+        return out
+
+    def _pair(self, lone: Lone) -> bool:
+        """Join `lone` to the lone flow the other way that the evidence names, if it names exactly one and
+        that one's best match is `lone` in return."""
+        choice, _ = pairing.best(self._candidates(lone))
+        if not isinstance(choice, Lone):
+            return False
+        back, _ = pairing.best(self._candidates(choice))
+        if back is not lone:
+            return False
+        return self._join(lone, choice)
+
+    def _join(self, x: Lone, y: Lone) -> bool:
+        """Two lone flows are one association: rebuild it from both journals in capture order (x's or y's
+        association goes on when its journal was dropped: the other's packets are replayed into it)."""
+        if x.assoc.first_frame > y.assoc.first_frame or (x.assoc.first_frame == y.assoc.first_frame
+                                                         and x.assoc.id > y.assoc.id):
+            x, y = y, x                     # x began first: its sender is the initiator
+        if x.journal is None and y.journal is None:
+            return False
+        xa, ya = x.assoc, y.assoc
+        scratch = Tally()
+        if x.journal is not None and y.journal is not None:
+            host = Association(xa.id, xa.first_frame, xa.start, Endpoint(x.key[0], y.key[2]),
+                               Endpoint(x.key[1], x.key[2]), self.path_max_retrans)
+            entries = [(o, s, r) for o, s, r in x.journal] + [(o, 1 - s, r) for o, s, r in y.journal]
+            entries.sort(key=lambda e: e[0])
+            for _, s, r in entries:
+                host.packet(r, s, scratch)
+            self.associations[self.associations.index(xa)] = host
+            self.folds[xa] = (host, False)
+            notes = x.notes + y.notes
+        else:
+            keep, other = (x, y) if x.journal is None else (y, x)
+            host = keep.assoc
+            host.eps[INITIATOR].tag = other.key[2]
+            journal = other.journal if other.journal is not None else []
+            for _, s, r in journal:
+                host.packet(r, 1 - s, scratch)
+            xa, ya = host, other.assoc
+            notes = other.notes
+        self.associations.remove(ya)
+        self.folds[ya] = (host, True)
+        for frame, kind, detail in notes:
+            host.anomaly(frame, kind, detail)
+        for lone in (x, y):
+            self._forget(lone)
+        self._bind(host, INITIATOR)
+        self._bind(host, RESPONDER)
+        return True
+
+    def _open_between(self, sport: int | None, dport: int | None, src: str, dst: str) -> Association | None:
+        """The latest association still open between these ports whose endpoints used these addresses."""
         for a in reversed(self.associations[-64:]):
-            ports = (a.eps[0].port, a.eps[1].port)
-            if ports in ((sport, dport), (dport, sport)) and not a.closed and not a.aborted:
+            ini, res = a.eps
+            if a.closed or a.aborted:
+                continue
+            if (ini.port, res.port) == (sport, dport) and src in ini.addresses and dst in res.addresses:
+                return a
+            if (res.port, ini.port) == (sport, dport) and src in res.addresses and dst in ini.addresses:
                 return a
         return None
 
+    def resolve(self, a: Association) -> tuple[Association | None, bool]:
+        """The association that now holds the packets once accounted to `a` (itself unless it was replaced:
+        see `folds`), and whether the sides are swapped there."""
+        swapped = False
+        seen = 0
+        while a in self.folds and seen < 64:
+            a, s = self.folds[a]
+            swapped ^= s
+            seen += 1
+        return a, swapped
+
     # -- results -------------------------------------------------------------------------------------
     def finish(self) -> None:
-        """Number associations in order of first frame (contract `id`), then close each one's books."""
+        """Pair what the end of the capture can still pair, say which lone flows are ambiguous, number
+        associations in order of first frame (contract `id`), then close each one's books."""
+        for lone in sorted(self.lone.values(), key=lambda x: x.assoc.first_frame):
+            if lone.key in self.lone:
+                self._pair(lone)
+        for lone in sorted(self.lone.values(), key=lambda x: x.assoc.first_frame):
+            scored = self._candidates(lone)
+            if not scored:
+                continue
+            others = [c for _, c in scored if isinstance(c, Lone)]
+            a = lone.assoc
+            shown = ", ".join(o.name() for o in others[:4]) + (f" and {len(others) - 4} more" if len(others) > 4 else "")
+            top = max(v for v, _ in scored)
+            tied = sum(1 for v, _ in scored if v == top)
+            if not any(top):
+                why = pairing.missing(top)
+            elif tied > 1:
+                why = f"the evidence ({pairing.found(top)}) fits {tied} of them equally"
+            else:
+                why = f"the one that fits best ({pairing.found(top)}) fits another flow as well"
+            a.anomaly(a.first_frame, "ambiguous_pairing",
+                      f"no partner found for the flow {lone.name()}: {len(others)} lone flow(s) the other way on "
+                      f"these ports could be it ({shown}), but the wire does not show which: {why}")
         self.associations.sort(key=lambda a: (a.first_frame, a.id))
         for i, a in enumerate(self.associations, 1):
             a.id = i

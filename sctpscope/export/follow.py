@@ -77,3 +77,15 @@ def association_line(a: dict) -> str:
         addr = escape_text(e["addresses"][0]) if e["addresses"] else "?"
         return f"{addr}:{e['port']}"
     return f"association {a['id']}: {ep(a['initiator'])} ⇄ {ep(a['responder'])} [{a['state']}]"
+
+
+def streams_note(a: dict) -> str:
+    """' (negotiated I→R 8, R→I 8; 10, 12 at the end)': the report's stream counts, for the header line."""
+    n, c = a.get("negotiated"), a.get("stream_counts")
+    if not n:
+        return " (no handshake: stream counts unknown)"
+    note = f" (negotiated I→R {n['initiator_to_responder_streams']}, R→I {n['responder_to_initiator_streams']}"
+    if c and c != n:
+        note += (f"; I→R {c['initiator_to_responder_streams']}, R→I {c['responder_to_initiator_streams']} at the end "
+                 "after RE-CONFIG Add Streams")
+    return note + ")"

@@ -144,5 +144,6 @@ def select_frames(files: Sequence[str], ids: Sequence[int], *, sctp_udp_ports: t
         for i in sel.ids:
             obj = by_seq.get(i)
             if obj is not None:
-                sel.associations[i] = next((d for d in dicts if d["id"] == obj.id), {})
+                host, _ = one.analysis.resolve(obj)
+                sel.associations[i] = next((d for d in dicts if host is not None and d["id"] == host.id), {})
     return sel, live()

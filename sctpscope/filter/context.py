@@ -113,9 +113,9 @@ class Annotator:
         ids: list[int | None] = []
         for obj in self.objects:
             i = live.get(obj)
-            if i is None:                       # folded into another by an INIT collision
-                host = _absorber(obj, an.associations)
-                i = host.id if host is not None else None
+            if i is None:                       # replaced by another (INIT collision, lone flows joined)
+                host, _ = an.resolve(obj)
+                i = host.id if host is not None and host in live else None
             ids.append(i)
         self.final_ids = ids
         return ids
@@ -134,15 +134,6 @@ class Annotator:
             raise RuntimeError("membership() needs Annotator(record=True)")
         ids = self.final_ids
         return Membership(array("L", ((ids[s] or 0) if s >= 0 else 0 for s in self._seqs)), bytes(self._flags))
-
-
-def _absorber(obj, associations):
-    """The association an INIT collision folded `obj` into (tracker.Analysis._collision's condition)."""
-    ini, res = obj.eps
-    for a in associations:
-        if a.collision and a.eps[1].tag == ini.tag and a.eps[1].port == ini.port and a.eps[0].port == res.port:
-            return a
-    return None
 
 
 @dataclass(slots=True)

@@ -444,7 +444,7 @@ class LiveSession:
         dicts = analysis.association_dicts()
         doc = build_report(self.infos, analysis.totals, dicts, analysis.unassociated())
         if index is not None:
-            index.fold(analysis.associations)
+            index.fold(analysis.associations, analysis.resolve)
             keyed = {d["id"]: dict(d, **{KEY: index.key(a)}) for a, d in zip(analysis.associations, dicts)}
         if ann is not None:
             doc["associations"] = [a for a in doc["associations"] if a["id"] in ids]
@@ -462,7 +462,7 @@ class LiveSession:
     def _publish(self, analysis: Analysis, matched: set | None) -> None:
         index = self.index
         if index is not None:
-            index.fold(analysis.associations)
+            index.fold(analysis.associations, analysis.resolve)
         assocs = analysis.snapshot()
         if index is not None:
             for a, d in zip(analysis.associations, assocs):

@@ -38,19 +38,23 @@ def render_association(a: dict) -> list[str]:
                      f"responder→initiator {n['responder_to_initiator_streams']}")
     else:
         lines.append("    negotiated streams: unknown (no handshake in the capture)")
+    c = a.get("stream_counts")
+    if c and n and c != n:
+        lines.append(f"    streams at the end (RE-CONFIG Add Streams): initiator→responder "
+                     f"{c['initiator_to_responder_streams']}, responder→initiator {c['responder_to_initiator_streams']}")
     r = a["retransmissions"]
     lines.append(f"    retransmissions: initiator {r['initiator']}, responder {r['responder']}")
     lines.append("    " + chunk_line(a))
     lines.extend("    " + x for x in path_lines(a))
     if a["streams"]:
-        lines.append("    direction  sid  msgs  chunks    bytes  ord unord frag  ssn range      gaps ooo  ppids")
+        lines.append("    direction  sid  msgs  chunks    bytes  ord unord frag  ssn range      gaps ooo  inc  ppids")
         for s in a["streams"]:
             d = "I→R" if s["direction"] == "initiator_to_responder" else "R→I"
             rng = "-" if s["first_ssn"] is None else f"{s['first_ssn']}..{s['last_ssn']}"
             ppids = ",".join(f"{k}×{v}" for k, v in s["ppids"].items())
             lines.append(f"    {d:9} {s['sid']:4} {s['messages']:5} {s['data_chunks']:7} {s['bytes']:8} "
                          f"{s['ordered']:4} {s['unordered']:5} {s['fragmented_messages']:4}  {rng:13} "
-                         f"{s['ssn_gaps']:4} {s['out_of_order']:3}  {ppids}")
+                         f"{s['ssn_gaps']:4} {s['out_of_order']:3} {s.get('incomplete_messages', 0):4}  {ppids}")
     e = a["ending"]
     if e["kind"] == "none":
         lines.append("    ending: none seen")

@@ -154,7 +154,7 @@ def ppids(stream: dict) -> str:
 
 
 STREAM_COLUMNS = ("mark", "dir", "sid", "messages", "bytes", "SSN range", "gaps", "out of order", "unordered",
-                  "fragmented", "PPIDs")
+                  "fragmented", "incomplete", "PPIDs")
 
 
 def stream_marker(s: dict) -> str:
@@ -174,7 +174,9 @@ def stream_row(s: dict) -> list[Text]:
             Text(str(s["sid"]), justify="right"), Text(str(s["messages"]), justify="right"),
             Text(str(s["bytes"]), justify="right"), Text(rng), Text(str(s["ssn_gaps"]), justify="right", style=warn),
             Text(str(s["out_of_order"]), justify="right", style=warn), Text(str(s["unordered"]), justify="right"),
-            Text(str(s["fragmented_messages"]), justify="right"), Text(ppids(s))]
+            Text(str(s["fragmented_messages"]), justify="right"),
+            Text(str(s.get("incomplete_messages", 0)), justify="right",
+                 style="yellow" if s.get("incomplete_messages") else ""), Text(ppids(s))]
 
 
 def ending_lines(a: dict) -> Text:
@@ -270,7 +272,7 @@ def outstanding_text(tsns) -> str:
 
 def beyond_negotiated(a: dict) -> list[str]:
     """Streams that carried DATA beyond what the INIT negotiation allows, as warning lines."""
-    n = a.get("negotiated") or {}
+    n = a.get("stream_counts") or a.get("negotiated") or {}
     out = []
     for s in a["streams"]:
         if s.get("beyond_negotiated"):

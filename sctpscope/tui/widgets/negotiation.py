@@ -28,6 +28,11 @@ def negotiation_table(a: dict) -> Table:
     t.add_row(Text("responder → initiator"),
               Text(f"MIS {q(ii and ii['max_inbound_streams'])}"), Text(f"OS {q(ri and ri['outbound_streams'])}"),
               Text(q(n.get("responder_to_initiator_streams")), style="bold"))
+    c = a.get("stream_counts") or {}
+    if c and c != n:
+        t.caption = (f"after RE-CONFIG Add Streams: initiator → responder {q(c.get('initiator_to_responder_streams'))}, "
+                     f"responder → initiator {q(c.get('responder_to_initiator_streams'))}")
+        t.caption_justify = "left"
     return t
 
 
