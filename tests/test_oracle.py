@@ -6,7 +6,11 @@ The comparison is the one `../shared/tools/oracle-check` makes (keep the two in 
   - totals.chunks        = `sctp.chunk_type` of those frames, counted by contract name
                            (DATA, INIT_ACK, ..., UNKNOWN_<n>); zero counts in the report are ignored;
   - per association, each side's DATA/I_DATA/SACK/HEARTBEAT/HEARTBEAT_ACK/SHUTDOWN/ABORT counts equal
-    tshark's for the same (source port, destination port, verification tag).
+    tshark's for the same (source port, destination port, verification tag);
+  - per association, its two directions, when each is single-homed (one address pair in tshark's packets of
+    that (ports, tag) flow, T-bit packets and vtag-0 INITs left out), use the same address pair reversed:
+    flows of two different peers on one port pair are never joined (issue #11; `mispaired()` in
+    oracle-check, and tests/tools/oracle-check).
 It runs over every capture in captures/ and every capture in ../shared/captures/public (those not also in
 captures/ under the same name; the public ones skip when shared/ is absent).
 """
@@ -217,3 +221,52 @@ def test_report_has_contract_keys(capture: Path):
 def test_captures_dir_is_not_empty():
     """captures/ holds the committed corpus (a clone without it would make the oracle tests vacuous)."""
     assert repo_captures(), f"no capture files in {CAPTURES}"
+
+
+@functools.cache
+def tshark_flow_addresses(path: str) -> dict:
+    """(src port, dst port, vtag) -> {(source address, destination address)}, as oracle-check's `mispaired()`
+    derives it: the innermost IP header, the first SCTP header; ABORT / SHUTDOWN COMPLETE with the T bit
+    (the sender's own tag) kept under their own key, so they never count as a direction's address pair."""
+    out = _tshark("-r", path, "-Y", SCTP_FILTER, "-T", "fields", "-E", "separator=\t",
+                  "-e", "sctp.srcport", "-e", "sctp.dstport", "-e", "sctp.verification_tag",
+                  "-e", "sctp.abort_t_bit", "-e", "sctp.shutdown_complete_t_bit",
+                  "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src", "-e", "ipv6.dst")
+    addrs: dict = collections.defaultdict(set)
+    for line in out.splitlines():
+        cols = line.split("\t") + [""] * 9
+        if not cols[0]:
+            continue
+        src, dst, vtag = cols[0].split(",")[0], cols[1].split(",")[0], cols[2].split(",")[0]
+        t_bit = any(c.split(",")[0] in ("1", "True") for c in cols[3:5] if c)
+        key = (int(src), int(dst), ("T", int(vtag, 0)) if t_bit else int(vtag, 0))
+        v4 = [x for x in cols[5:7] if x]
+        v6 = [x for x in cols[7:9] if x]
+        pair = v4 if len(v4) == 2 else v6
+        if len(pair) == 2:
+            addrs[key].add((pair[0].split(",")[-1], pair[1].split(",")[-1]))
+    return dict(addrs)
+
+
+def mispaired(addrs: dict, report: dict) -> list[str]:
+    """Associations whose two single-homed directions use different address pairs (oracle-check's check)."""
+    out = []
+    for assoc in report.get("associations", []):
+        ini, res = assoc["initiator"], assoc["responder"]
+        there = addrs.get((ini["port"], res["port"], res.get("vtag")), set())     # initiator -> responder
+        back = {(d, s) for s, d in addrs.get((res["port"], ini["port"], ini.get("vtag")), set())}
+        # Only single-homed flows are judged: a multihomed peer may answer from another address.
+        if len(there) == 1 and len(back) == 1 and not there & back:
+            (s1, d1), (s2, d2) = sorted(there)[0], sorted(back)[0]
+            out.append(f"association {assoc.get('id')} (ports {ini['port']}->{res['port']}): its directions join "
+                       f"different peers: initiator->responder {s1}->{d1} (vtag {res.get('vtag')}), "
+                       f"responder->initiator {d2}->{s2} (vtag {ini.get('vtag')})")
+    return out
+
+
+@pytest.mark.parametrize("capture", CAPTURE_PARAMS)
+def test_no_association_joins_two_address_pairs(capture: Path):
+    """An association's two directions, when each is single-homed, use one address pair (one reversed):
+    sctpscope never joins the flows of two different peers that share a port pair."""
+    problems = mispaired(tshark_flow_addresses(str(capture)), sctpscope_report(str(capture)))
+    assert not problems, f"{_name(capture)}:\n  " + "\n  ".join(problems[:20])

@@ -11,6 +11,8 @@
 #   NS_D (client host 2)  ifd3 198.18.3.1               ==== ifs3 198.18.3.2
 #   NS_D reaches the server's 198.18.1.2 over its own pair (on-link route), so clients from both hosts talk
 #   to one single-homed server address. dumpcap runs in NS_S on the server's veth end(s).
+# The well-known-port scenarios (ngap_many_gnbs, m3ua_pair) use a second network, made only for them: see
+# setup_ran_network below.
 #
 # Usage (as root):  tests/peers/make_scenarios.sh [OUTDIR] [SCENARIO...]     (default: <repo>/captures, all)
 # Writes OUTDIR/scenario__NAME.pcapng and OUTDIR/scenario__NAME.log.jsonl (all peers' lines, by time).
@@ -86,13 +88,13 @@ setup_network() {
 CAP_PID=""
 SCEN_PIDS=()
 NAME=""
-begin() {   # begin NAME IFACE...: dumpcap on the server's interfaces
+begin() {   # begin NAME IFACE...: dumpcap on the server's interfaces (in namespace CAP_NS, default NS_S)
     NAME=$1; shift
     local err=$WORK/dumpcap.err i args=()
     for i in "$@"; do args+=(-i "$i"); done
     : >"$err"
     rm -f "$WORK/$NAME".*
-    ip netns exec "$NS_S" dumpcap -q "${args[@]}" -w "$WORK/$NAME.pcapng" 2>"$err" &
+    ip netns exec "${CAP_NS:-$NS_S}" dumpcap -q "${args[@]}" -w "$WORK/$NAME.pcapng" 2>"$err" &
     CAP_PID=$!
     PIDS+=("$CAP_PID")
     for i in $(seq 100); do
@@ -339,5 +341,94 @@ if want add_streams; then
     sleep 0.5
     peer "$NS_C" c1 $(cli c1 5001) --os 2 send:0:46:100 send:1:46:100 sleep:300 addstreams:2:0 sleep:300 addstreams:0:3 sleep:500 \
         send:2:46:100 send:3:46:100 sleep:1500
+    end
+fi
+
+# --- Well-known port pairs (issue #11): many peers on ONE port pair, as in NGAP/S1AP and M3UA networks. ---
+# A second network, made only when one of these scenarios runs: the core side NS_A holds a bridge with the
+# server's single address 198.18.38.1/24 (and an on-link route to 198.18.39.0/24); four "gNB" namespaces
+# NS_G1..NS_G4 each join the bridge with one veth pair:
+#   NS_G1 198.18.38.11   NS_G2 198.18.38.12   NS_G3 198.18.38.13   NS_G4 198.18.38.14 + 198.18.39.14 (one veth)
+# dumpcap runs in NS_A on the bridge (one pcapng interface: every frame to or from the server).
+RAN_BR=rb$ID
+RAN_S=198.18.38.1; RAN_G=(198.18.38.11 198.18.38.12 198.18.38.13 198.18.38.14); RAN_G4B=198.18.39.14
+NS_A=scn-a-$ID; NS_G=(scn-g1-$ID scn-g2-$ID scn-g3-$ID scn-g4-$ID)
+RAN_UP=0
+setup_ran_network() {
+    [[ $RAN_UP -eq 1 ]] && return 0
+    local k ns gif sif
+    ip netns add "$NS_A"; MADE_NS+=("$NS_A")
+    ip netns exec "$NS_A" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$NS_A" link set lo up
+    ip -n "$NS_A" link add "$RAN_BR" type bridge
+    ip -n "$NS_A" link set "$RAN_BR" type bridge stp_state 0 forward_delay 0
+    ip -n "$NS_A" addr add "$RAN_S/24" dev "$RAN_BR"
+    ip -n "$NS_A" link set "$RAN_BR" up
+    ip -n "$NS_A" route add 198.18.39.0/24 dev "$RAN_BR"
+    for k in 0 1 2 3; do
+        ns=${NS_G[$k]}; gif=rg$((k + 1))g$ID; sif=rg$((k + 1))s$ID
+        ip netns add "$ns"; MADE_NS+=("$ns")
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        ip -n "$ns" link set lo up
+        ip link add "$gif" type veth peer name "$sif"; MADE_IF+=("$gif")
+        ip link set "$gif" netns "$ns"
+        ip link set "$sif" netns "$NS_A"
+        MADE_IF=()
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+        ip -n "$ns" addr add "${RAN_G[$k]}/24" dev "$gif"
+        ip -n "$ns" link set "$gif" up
+        ip -n "$NS_A" link set "$sif" master "$RAN_BR"
+        ip -n "$NS_A" link set "$sif" up
+    done
+    ip -n "${NS_G[3]}" addr add "$RAN_G4B/24" dev "rg4g$ID"
+    ip netns exec "$NS_A" sysctl -qw net.ipv6.conf.all.disable_ipv6=1     # no IPv6 chatter in the captures
+    RAN_UP=1
+    sleep 2
+}
+
+# o. ngap_many_gnbs: an NGAP-style core: ONE one-to-many echo server on 198.18.38.1:38412 and four clients
+#    ("gNBs") on four hosts, ALL bound to local port 38412, so every association uses the port pair
+#    38412 -> 38412. c4 is multihomed (198.18.38.14 + 198.18.39.14): the server heartbeats both of its
+#    addresses (heartbeat interval 500 ms; c4 pauses 2.5 s mid-way, so its primary path is probed too).
+#    Each client sends small messages (PPID 60, NGAP) on streams 0..3 every 200 ms for ~8.5 s; the server
+#    echoes each on the same stream. Every association is busy from start to end: a capture cut anywhere
+#    in the middle holds both directions of all four.
+if want ngap_many_gnbs; then
+    setup_ran_network
+    CAP_NS=$NS_A begin ngap_many_gnbs "$RAN_BR"
+    peer "$NS_A" server --role server --lport 38412 --local "$RAN_S" --hb 500 --echo waitup:4:15000 \
+        waitdown:40000
+    sleep 0.5
+    for k in 1 2 3; do
+        acts=()
+        for i in $(seq 42); do acts+=("send:$(( (i + k) % 4 )):60:$((40 + 10 * k + i % 7))" sleep:200); done
+        peer "${NS_G[$((k - 1))]}" "c$k" --role "c$k" --lport 38412 --local "${RAN_G[$((k - 1))]}" \
+            --remote "$RAN_S" --rport 38412 --hb 500 --delay $((200 + 150 * k)) "${acts[@]}" sleep:1000
+    done
+    acts=()
+    for i in $(seq 15); do acts+=("send:$(( i % 4 )):60:$((90 + i % 5))" sleep:200); done
+    acts+=(sleep:2500)
+    for i in $(seq 15); do acts+=("send:$(( (i + 2) % 4 )):60:$((95 + i % 5))" sleep:200); done
+    peer "${NS_G[3]}" c4 --role c4 --lport 38412 --local "${RAN_G[3]},$RAN_G4B" --remote "$RAN_S" --rport 38412 \
+        --hb 500 --delay 800 "${acts[@]}" sleep:1000
+    end
+fi
+
+# p. m3ua_pair: an M3UA-style link: one ASP (client, one-to-one) on 198.18.38.11:2905 and one SG (server,
+#    one-to-many) on 198.18.38.1:2905, both on port 2905; 4 streams each way (PPID 3, M3UA). The client sends
+#    a message every 150 ms on streams 0..3 (echoed by the server on the same stream), and the server sends
+#    its own messages on streams 1..3 every 250 ms: DATA both ways throughout.
+if want m3ua_pair; then
+    setup_ran_network
+    acts=()
+    for i in $(seq 30); do acts+=("send:$(( i % 4 )):3:$((60 + i % 9))" sleep:150); done
+    sacts=(waitup:1:10000 sleep:300)
+    for i in $(seq 16); do sacts+=("send:$(( 1 + i % 3 )):3:$((120 + i % 5)):a=1" sleep:250); done
+    CAP_NS=$NS_A begin m3ua_pair "$RAN_BR"
+    peer "$NS_A" server --role server --lport 2905 --local "$RAN_S" --os 4 --mis 4 --echo "${sacts[@]}" \
+        waitdown:20000
+    sleep 0.5
+    peer "${NS_G[0]}" c1 --role c1 --lport 2905 --local "${RAN_G[0]}" --remote "$RAN_S" --rport 2905 --os 4 --mis 4 \
+        --delay 300 "${acts[@]}" sleep:1000
     end
 fi
