@@ -1,0 +1,122 @@
+"""Pairing without a handshake, one kind of evidence at a time, on a real multihomed association.
+
+`scenario__multihoming_failover` is one usrsctp association between a client on 198.18.1.1/198.18.2.1 and a
+server on 198.18.1.2/198.18.2.2. Cut down with tshark display filters (no handshake left), each direction
+is seen only on address pairs that are not each other's reverse, so the addresses alone cannot join them:
+
+- only DATA client 2.1 -> server 1.2 and DATA/HEARTBEAT server 2.2 -> client 1.1: nothing ties the two
+  flows: two associations, each with the other endpoint's tag unknown and an `ambiguous_pairing` anomaly
+  naming the other flow;
+- client DATA on 2.1 -> 1.2 and HEARTBEATs on 2.1 -> 2.2, with only the server's HEARTBEAT ACKs on
+  2.2 -> 2.1: one association (heartbeat echo; the client's flow is seen on two address pairs);
+- client DATA on 2.1 -> 1.2 with the server's SACKs on 2.2 -> 2.1: one association (SACK).
+
+Expected tags, packet and chunk counts come from tshark's decode of the cut files.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import CAPTURES, run_sctpscope, tshark_required
+
+pytestmark = [pytest.mark.tshark, tshark_required]
+
+SOURCE = CAPTURES / "scenario__multihoming_failover.pcapng"
+C1, C2, S1, S2 = "198.18.1.1", "198.18.2.1", "198.18.1.2", "198.18.2.2"
+NO_HANDSHAKE = "!(sctp.chunk_type == 1 || sctp.chunk_type == 2 || sctp.chunk_type == 10 || sctp.chunk_type == 11)"
+
+
+def _cut(tmp_path: Path, name: str, flt: str) -> Path:
+    out = tmp_path / f"{name}.pcapng"
+    subprocess.run(["tshark", "-n", "-r", str(SOURCE), "-Y", f"({flt}) && {NO_HANDSHAKE}", "-w", str(out)],
+                   check=True, capture_output=True, timeout=120)
+    return out
+
+
+def _flows(path: Path) -> Counter:
+    """(src, dst, vtag) -> packets, from tshark."""
+    out = subprocess.run(["tshark", "-n", "-r", str(path), "-T", "fields", "-e", "ip.src", "-e", "ip.dst",
+                          "-e", "sctp.verification_tag"], check=True, capture_output=True, text=True,
+                         timeout=120).stdout
+    return Counter(tuple(line.split("\t")) for line in out.splitlines() if line)
+
+
+def _report(path: Path) -> dict:
+    return json.loads(run_sctpscope("report", "--json", path, check=True).stdout)
+
+
+def _tag(vtag_field: str) -> int:
+    return int(vtag_field, 16)
+
+
+def test_two_flows_with_no_evidence_stay_apart_and_say_why(tmp_path):
+    path = _cut(tmp_path, "apart", f"(ip.src == {C2} && ip.dst == {S1} && sctp.chunk_type == 0) || "
+                                   f"(ip.src == {S2} && ip.dst == {C1})")
+    flows = _flows(path)
+    assert len({v for _, _, v in flows}) == 2           # the cut holds both directions of the association
+    doc = _report(path)
+    assocs = doc["associations"]
+    assert len(assocs) == 2
+    for a in assocs:
+        sender = a["initiator"]
+        (src, dst, vtag), = [f for f in flows if _tag(f[2]) == a["responder"]["vtag"]]
+        assert sender["addresses"] == [src] and a["responder"]["addresses"] == [dst]
+        assert sender["vtag"] is None                   # its partner never shown by the wire
+        assert a["packets"] == flows[(src, dst, vtag)]
+        amb = [x for x in a["anomalies"] if x["kind"] == "ambiguous_pairing"]
+        assert len(amb) == 1
+        other = next(b for b in assocs if b is not a)
+        other_tag = f"0x{other['responder']['vtag']:08x}"
+        assert other_tag in amb[0]["detail"] and "HEARTBEAT ACK" in amb[0]["detail"]
+
+
+def test_heartbeat_ack_echo_joins_them(tmp_path):
+    path = _cut(tmp_path, "hb", f"(ip.src == {C2} && ip.dst == {S1} && sctp.chunk_type == 0) || "
+                                f"(ip.src == {C2} && ip.dst == {S2} && sctp.chunk_type == 4 && !(sctp.chunk_type == 3)) || "
+                                f"(ip.src == {S2} && ip.dst == {C2} && sctp.chunk_type == 5 && !(sctp.chunk_type == 3))")
+    flows = _flows(path)
+    tags = {(s, d): _tag(v) for s, d, v in flows}
+    assert tags[(C2, S1)] == tags[(C2, S2)]             # one flow of the client's, on two address pairs
+    doc = _report(path)
+    (a,) = doc["associations"]
+    assert not [x for x in a["anomalies"] if x["kind"] in ("ambiguous_pairing", "unexpected_vtag")]
+    assert a["packets"] == sum(flows.values())
+    assert {a["initiator"]["vtag"], a["responder"]["vtag"]} == {tags[(C2, S1)], tags[(S2, C2)]}
+    client = "initiator" if a["initiator"]["addresses"] == [C2] else "responder"
+    assert a["chunks"][client]["HEARTBEAT"] == sum(n for (s, d, _), n in flows.items() if (s, d) == (C2, S2))
+    # each HEARTBEAT whose info a HEARTBEAT ACK echoes gives a round-trip time on the client's path to 2.2
+    info = subprocess.run(["tshark", "-n", "-r", str(path), "-Y", "sctp.chunk_type == 4 || sctp.chunk_type == 5",
+                           "-T", "fields", "-e", "sctp.chunk_type", "-e", "sctp.parameter_heartbeat_information"],
+                          check=True, capture_output=True, text=True).stdout.splitlines()
+    sent = [line.split("\t")[1] for line in info if line.startswith("4\t")]
+    echoed = {line.split("\t")[1] for line in info if line.startswith("5\t")}
+    (hb_path,) = [p for p in a["paths"] if (p["src"], p["dst"]) == (C2, S2)]
+    assert hb_path["heartbeat_rtt"]["count"] == sum(1 for x in sent if x in echoed) > 0
+
+
+def test_sack_fitting_the_tsns_joins_them(tmp_path):
+    path = _cut(tmp_path, "sack", f"(ip.src == {C2} && ip.dst == {S1} && sctp.chunk_type == 0) || "
+                                  f"(ip.src == {S2} && ip.dst == {C2} && sctp.chunk_type == 3)")
+    flows = _flows(path)
+    assert {(s, d) for s, d, _ in flows} == {(C2, S1), (S2, C2)}     # not each other's reverse
+    doc = _report(path)
+    (a,) = doc["associations"]
+    assert not [x for x in a["anomalies"] if x["kind"] in ("ambiguous_pairing", "unexpected_vtag")]
+    tags = {(s, d): _tag(v) for s, d, v in flows}
+    assert {a["initiator"]["vtag"], a["responder"]["vtag"]} == {tags[(C2, S1)], tags[(S2, C2)]}
+    # every DATA chunk the client sent is acknowledged by the server's SACKs in the same association
+    data = subprocess.run(["tshark", "-n", "-r", str(path), "-Y", f"ip.src == {C2}", "-T", "fields",
+                           "-e", "sctp.data_tsn"], check=True, capture_output=True, text=True).stdout.split()
+    client = "initiator" if a["initiator"]["addresses"] == [C2] else "responder"
+    assert a["chunks"][client]["DATA"] == sum(len(x.split(",")) for x in data)
+    acked = a["acknowledgements"][client]
+    cums = subprocess.run(["tshark", "-n", "-r", str(path), "-Y", f"ip.src == {S2} && sctp.chunk_type == 3", "-T",
+                           "fields", "-e", "sctp.sack_cumulative_tsn_ack"], check=True, capture_output=True,
+                          text=True).stdout.split()
+    assert acked["sacks"] == len(cums)
+    assert acked["tsns_acked"] == len({int(t) for x in data for t in x.split(",")})   # every client TSN
