@@ -24,6 +24,7 @@ K frames never yields an association whose two single-homed directions use diffe
 """
 from __future__ import annotations
 
+import atexit
 import collections
 import concurrent.futures
 import functools
@@ -53,11 +54,8 @@ I2R, R2I = "initiator_to_responder", "responder_to_initiator"
 COOKIE_ACK = 11
 T_BIT_CHUNKS = (6, 14)      # ABORT, SHUTDOWN COMPLETE: with the T bit they carry the sender's own tag
 
-_TMP = Path(tempfile.mkdtemp(prefix="sctpscope-identity-"))
-
-
-def teardown_module(module):
-    shutil.rmtree(_TMP, ignore_errors=True)
+_TMP = Path(tempfile.mkdtemp(prefix="sctpscope-identity-"))      # the cut files; removed at exit
+atexit.register(shutil.rmtree, _TMP, True)
 
 
 def _run(cmd: list[str], timeout: float = 300) -> str:
@@ -397,6 +395,31 @@ def test_tags_known_and_no_unexpected_vtag(scenario):
 
 
 @scenario_params()
+def test_handshake_seen_only_where_the_cut_has_it(scenario):
+    """`handshake_seen` is true exactly when the cut holds the client's INIT and the server's INIT ACK to it;
+    without them `negotiated` is null each way."""
+    t, cut, path, rep = scenario
+    problems = []
+    for role in sorted(t.clients):
+        a, wrong = client_association(t, rep, role)
+        if a is None or wrong:
+            problems += wrong
+            continue
+        addrs = t.clients[role]
+        init = any(1 in p.chunks and p.src in addrs and p.dst in t.server for p in wire(path))
+        init_ack = any(2 in p.chunks and p.src in t.server and p.dst in addrs for p in wire(path))
+        want = init and init_ack
+        if a.get("handshake_seen") is not want:
+            problems.append(f"client {role}: {describe(a)}: handshake_seen {a.get('handshake_seen')!r}, the cut "
+                            f"has {'an' if init else 'no'} INIT and {'an' if init_ack else 'no'} INIT ACK")
+        neg = a.get("negotiated") or {}
+        if not want and any(neg.get(k) is not None for k in ("initiator_to_responder_streams",
+                                                              "responder_to_initiator_streams")):
+            problems.append(f"client {role}: {describe(a)}: negotiated {neg} without a handshake in the cut")
+    assert not problems, f"{t.name} cut {cut} ({path.name}):\n  " + "\n  ".join(problems)
+
+
+@scenario_params()
 def test_no_restart_that_no_peer_saw(scenario):
     """Four handshakes on one port pair are four associations, not restarts of one: no RESTART event or
     `restart` anomaly unless a peer logged ASSOC_CHANGE RESTART."""
@@ -408,6 +431,22 @@ def test_no_restart_that_no_peer_saw(scenario):
     problems += [f"{describe(a)}: event RESTART (frame {e.get('frame')})"
                  for a in rep.get("associations", []) for e in a.get("events", []) if e.get("type") == "RESTART"]
     assert not problems, f"{t.name} cut {cut} ({path.name}): no peer logged a RESTART:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("cut", ["handshakes", "33%"])
+def test_parallel_workers_pair_the_same(name, cut):
+    """`report -j 2` (workers split the associations by port pair, results merged) pairs exactly as one
+    process does, on captures where every association shares one port pair and no handshake is seen."""
+    if not _pcap(name).is_file():
+        pytest.skip(f"captures/scenario__{name}.pcapng absent")
+    path = cut_file(name, cut)
+    proc = run_sctpscope("report", "--json", "-j", "2", path)
+    assert proc.returncode == 0, f"`sctpscope report --json -j 2 {path.name}` exited {proc.returncode}:\n" \
+                                 f"{proc.stderr[-2000:]}"
+    one, two = report(path)["associations"], json.loads(proc.stdout)["associations"]
+    assert [describe(a) for a in two] == [describe(a) for a in one], f"{name} cut {cut}: -j 2 pairs differently"
+    assert two == one, f"{name} cut {cut}: `report -j 2` differs from `report` in some association's details"
 
 
 # ------------------------------------------------------------------------------------- property: any K
