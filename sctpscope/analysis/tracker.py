@@ -18,6 +18,8 @@ a reader that knew the pairing from the first packet would give. The association
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
+from itertools import islice
 
 from sctpscope.analysis.association import (ABORT, INIT, INIT_ACK, INITIATOR, RESPONDER, SHUTDOWN_COMPLETE,
                                             Association, Endpoint)
@@ -34,6 +36,9 @@ from sctpscope.decode.sctp.chunks import Chunk
 Key = tuple[int | None, int | None, int | None]
 Ports = tuple[int | None, int | None]
 OPEN_MAX = 64           # associations remembered per port pair waiting to learn a tag
+RECENT = 64             # lone flows the other way compared with a flow beyond those its addresses and
+                        # heartbeats point to (for SACK and ASCONF evidence)
+LONE_INFOS = 64         # heartbeat infos a lone flow is indexed under
 
 
 class Lone:
@@ -42,7 +47,7 @@ class Lone:
     bound: the flow can then still take a partner, but that partner's earlier packets are replayed after its
     own)."""
 
-    __slots__ = ("assoc", "key", "evidence", "journal", "notes")
+    __slots__ = ("assoc", "key", "evidence", "journal", "notes", "paths", "infos")
 
     def __init__(self, assoc: Association, key: Key) -> None:
         self.assoc = assoc
@@ -50,6 +55,8 @@ class Lone:
         self.evidence = Evidence()
         self.journal: list[tuple[int, int, SctpRecord]] | None = []
         self.notes: list[tuple[int | None, str, str]] = []     # anomalies the tracker raised: kept on a rebuild
+        self.paths: set[tuple[str, str]] = set()                # (src, dst) it sent on (indexed under)
+        self.infos: set[bytes] = set()                          # heartbeat infos it is indexed under
 
     def ports(self) -> Ports:
         return self.key[0], self.key[1]
@@ -59,6 +66,14 @@ class Lone:
         src = ",".join(sorted(a.eps[0].addresses)) or "?"
         dst = ",".join(sorted(a.eps[1].addresses)) or "?"
         return f"{src}:{self.key[0]} → {dst}:{self.key[1]} (tag 0x{self.key[2] or 0:08x}, from frame {a.first_frame})"
+
+
+def _drop(table: dict[Any, dict[Lone, None]], key: Any, lone: Lone) -> None:
+    on = table.get(key)
+    if on is not None:
+        on.pop(lone, None)
+        if not on:
+            del table[key]
 
 
 class Analysis:
@@ -74,7 +89,11 @@ class Analysis:
         self.open: dict[Ports, list[tuple[Association, int]]] = {}
         #: lone flows (no partner, no handshake) by their key, and by (src port, dst port)
         self.lone: dict[Key, Lone] = {}
-        self.lone_by_ports: dict[Ports, list[Lone]] = {}
+        #: ...by (src port, dst port) in order of creation (an ordered set), by (src port, dst port, src, dst)
+        #: of every path they sent on, and by the heartbeat infos they sent or echoed
+        self.lone_by_ports: dict[Ports, dict[Lone, None]] = {}
+        self.lone_by_path: dict[tuple[int | None, int | None, str, str], dict[Lone, None]] = {}
+        self.lone_by_info: dict[bytes, dict[Lone, None]] = {}
         self.journaled = 0              # packets held in all lone flows' journals
         self.order = 0                  # packets accounted in the slow path (orders journal entries)
         #: associations replaced by another: a lone flow joined to its partner, an INIT collision folded in;
@@ -254,7 +273,7 @@ class Analysis:
             # an association with a handshake: its addresses are known (INIT / INIT ACK / the packets so far)
             addressed = rec.src in a.eps[side].addresses and rec.dst in a.eps[1 - side].addresses
             scored.append(((False, False, False, addressed), (a, side)))
-        for other in self.lone_by_ports.get((dport, sport), ())[-OPEN_MAX:]:
+        for other in self._gather((dport, sport), ((rec.src, rec.dst),), ev, None):
             oa = other.assoc
             v = pairing.vector(ev, src, dst, other.evidence, oa.eps[0].addresses, oa.eps[1].addresses, sport == dport)
             if v is not None:
@@ -274,7 +293,8 @@ class Analysis:
         lone = Lone(a, (sport, dport, vtag))
         lone.evidence = ev
         self.lone[lone.key] = lone
-        self.lone_by_ports.setdefault((sport, dport), []).append(lone)
+        self.lone_by_ports.setdefault((sport, dport), {})[lone] = None
+        self._index(lone, rec)
         known = self._open_between(sport, dport, rec.src, rec.dst)
         if known is not None and None not in (known.eps[0].tag, known.eps[1].tag):
             detail = (f"verification tag 0x{vtag:08x} belongs to no association; the ports and addresses are those "
@@ -291,9 +311,7 @@ class Analysis:
         mine = pairing.vector(ev, src, dst, lone.evidence, la.eps[0].addresses, la.eps[1].addresses, same)
         if mine is None:
             return None
-        for other in self.lone_by_ports.get((lone.key[1], lone.key[0]), ())[-OPEN_MAX:]:
-            if other is lone:
-                continue
+        for other in self._gather((lone.key[1], lone.key[0]), lone.paths, lone.evidence, lone):
             oa = other.assoc
             v = pairing.vector(other.evidence, oa.eps[0].addresses, oa.eps[1].addresses, lone.evidence,
                                la.eps[0].addresses, la.eps[1].addresses, same)
@@ -309,14 +327,46 @@ class Analysis:
         self._bind(a, INITIATOR)
         self._bind(a, RESPONDER)
 
+    def _gather(self, ports: Ports, paths, ev: Evidence, exclude: Lone | None) -> list[Lone]:
+        """Lone flows sent on `ports` that could be the partner of a flow the other way that sent on `paths`
+        with evidence `ev`: those that sent on one of its paths reversed, those whose heartbeat infos it
+        sent or echoed, and the RECENT latest on those ports."""
+        out: dict[Lone, None] = {}
+        recent = self.lone_by_ports.get(ports)
+        if recent:
+            for x in islice(reversed(recent), RECENT):
+                out[x] = None
+        for src, dst in paths:
+            on = self.lone_by_path.get((ports[0], ports[1], dst, src))
+            if on:
+                out.update(on)
+        for info in ev.hb_sent + ev.hb_acked:
+            on = self.lone_by_info.get(info)
+            if on:
+                out.update(on)
+        if exclude is not None:
+            out.pop(exclude, None)
+        return list(out)
+
+    def _index(self, lone: Lone, rec: SctpRecord) -> None:
+        """Index a lone flow under the path of its packet `rec` and its heartbeat infos."""
+        path = (rec.src, rec.dst)
+        if path not in lone.paths:
+            lone.paths.add(path)
+            self.lone_by_path.setdefault((lone.key[0], lone.key[1], rec.src, rec.dst), {})[lone] = None
+        ev = lone.evidence
+        for info in ev.hb_sent + ev.hb_acked:
+            if info not in lone.infos and len(lone.infos) < LONE_INFOS:
+                lone.infos.add(info)
+                self.lone_by_info.setdefault(info, {})[lone] = None
+
     def _forget(self, lone: Lone) -> None:
         self.lone.pop(lone.key, None)
-        same = self.lone_by_ports.get(lone.ports())
-        if same is not None:
-            if lone in same:
-                same.remove(lone)
-            if not same:
-                del self.lone_by_ports[lone.ports()]
+        _drop(self.lone_by_ports, lone.ports(), lone)
+        for s, d in lone.paths:
+            _drop(self.lone_by_path, (lone.key[0], lone.key[1], s, d), lone)
+        for i in lone.infos:
+            _drop(self.lone_by_info, i, lone)
         if lone.journal is not None:
             self.journaled -= len(lone.journal)
             lone.journal = None
@@ -331,17 +381,20 @@ class Analysis:
             else:
                 journal.append((self.order, side, rec))
                 self.journaled += 1
-        if side == INITIATOR and lone.evidence.add(rec.packet):
-            self._pair(lone)
+        if side == INITIATOR:
+            changed = lone.evidence.add(rec.packet)
+            if (rec.src, rec.dst) not in lone.paths:
+                changed = True
+            if changed:
+                self._index(lone, rec)
+                self._pair(lone)
 
     def _candidates(self, lone: Lone) -> list[tuple[tuple[bool, bool, bool, bool], object]]:
         """The lone flows the other way that could be `lone`'s partner, with their evidence."""
         la = lone.assoc
         same = lone.key[0] == lone.key[1]
         out: list[tuple[tuple[bool, bool, bool, bool], object]] = []
-        for other in self.lone_by_ports.get((lone.key[1], lone.key[0]), ())[-OPEN_MAX:]:
-            if other is lone:
-                continue
+        for other in self._gather((lone.key[1], lone.key[0]), lone.paths, lone.evidence, lone):
             oa = other.assoc
             v = pairing.vector(lone.evidence, la.eps[0].addresses, la.eps[1].addresses, other.evidence,
                                oa.eps[0].addresses, oa.eps[1].addresses, same)
