@@ -484,10 +484,16 @@ class Analysis:
                 self._pair(lone)
         for lone in sorted(self.lone.values(), key=lambda x: x.assoc.first_frame):
             scored = self._candidates(lone)
+            a = lone.assoc
+            mine = a.eps[0].addresses | a.eps[1].addresses
+            if len(scored) > 1:
+                # several peers on these ports: only those with some evidence, or an address in common, are
+                # candidates (flows that share no address and nothing else are other peers' leftovers)
+                scored = [(v, c) for v, c in scored if any(v) or isinstance(c, Lone) and
+                          mine & (c.assoc.eps[0].addresses | c.assoc.eps[1].addresses)]
             if not scored:
                 continue
             others = [c for _, c in scored if isinstance(c, Lone)]
-            a = lone.assoc
             shown = ", ".join(o.name() for o in others[:4]) + (f" and {len(others) - 4} more" if len(others) > 4 else "")
             top = max(v for v, _ in scored)
             tied = sum(1 for v, _ in scored if v == top)
