@@ -120,3 +120,49 @@ def test_sack_fitting_the_tsns_joins_them(tmp_path):
                           text=True).stdout.split()
     assert acked["sacks"] == len(cums)
     assert acked["tsns_acked"] == len({int(t) for x in data for t in x.split(",")})   # every client TSN
+
+
+def test_tui_list_and_frames_of_a_capture_cut_after_the_handshakes(tmp_path):
+    """The terminal UI indexes the NGAP-style capture cut after its handshakes: lone flows joined while it
+    indexes; the list shows one row per gNB address and each association's frame index (what its tabs
+    decode again) holds exactly the frames tshark finds between that gNB and the AMF."""
+    import asyncio
+
+    pytest.importorskip("textual")
+    from sctpscope.analysis.indexer import KEY, unpack_entry
+    from sctpscope.tui.app import make_app
+    from tui_support import SIZE, loaded
+
+    source = CAPTURES / "scenario__ngap_many_gnbs.pcapng"
+    last_cookie_ack = max(int(x) for x in subprocess.run(
+        ["tshark", "-n", "-r", str(source), "-Y", "sctp.chunk_type == 11", "-T", "fields", "-e", "frame.number"],
+        check=True, capture_output=True, text=True).stdout.split())
+    cut = tmp_path / "cut.pcapng"
+    subprocess.run(["editcap", "-r", str(source), str(cut), f"{last_cookie_ack + 1}-1000000"], check=True,
+                   capture_output=True)
+    rows = subprocess.run(["tshark", "-n", "-r", str(cut), "-Y", "sctp", "-T", "fields", "-e", "frame.number",
+                           "-e", "ip.src", "-e", "ip.dst"], check=True, capture_output=True, text=True).stdout
+    amf = "198.18.38.1"
+    frames_of_peer: dict[str, set[int]] = {}
+    for line in rows.splitlines():
+        n, src, dst = line.split("\t")
+        peer = dst if src == amf else src
+        frames_of_peer.setdefault(peer, set()).add(int(n))
+    # the multihomed gNB: its two addresses are one peer
+    multi = {p for p in frames_of_peer if p.startswith("198.18.39.")}
+    for p in multi:
+        frames_of_peer[p.replace("198.18.39.", "198.18.38.")] |= frames_of_peer.pop(p)
+
+    async def run():
+        app = make_app(cut)
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(app, pilot)
+            result = app.indexer.result
+            assert len(result.associations) == len(frames_of_peer) == 4
+            for a in result.associations:
+                addrs = set(a["initiator"]["addresses"]) | set(a["responder"]["addresses"])
+                peer = next(x for x in addrs if x.startswith("198.18.38.") and x != amf)
+                got = {unpack_entry(e)[0] for e in app.indexer.frames_of(a[KEY])}
+                assert got == frames_of_peer[peer], peer
+                assert a["packets"] == len(got)
+    asyncio.run(run())
