@@ -166,3 +166,45 @@ def test_tui_list_and_frames_of_a_capture_cut_after_the_handshakes(tmp_path):
                 assert got == frames_of_peer[peer], peer
                 assert a["packets"] == len(got)
     asyncio.run(run())
+
+
+def test_incomplete_messages_of_a_capture_cut_inside_fragmented_messages(tmp_path):
+    """`streams[].incomplete_messages`: messages begun (B bit) whose last fragment never came. The
+    streams_mixed scenario sends 3000-4000-byte messages over a 1500-byte MTU; cut the capture after each
+    frame that carries a first fragment, and count per stream, from tshark's DATA chunks of the cut, the
+    first fragments whose message does not end within the cut."""
+    source = CAPTURES / "scenario__streams_mixed.pcapng"
+    fields = subprocess.run(["tshark", "-n", "-r", str(source), "-o", "sctp.relative_tsns:FALSE", "-Y",
+                             "sctp.chunk_type == 0", "-T", "fields", "-e", "frame.number", "-e", "ip.src",
+                             "-e", "sctp.data_tsn_raw", "-e", "sctp.data_sid", "-e", "sctp.data_b_bit",
+                             "-e", "sctp.data_e_bit"], check=True, capture_output=True, text=True).stdout
+    chunks = []             # (frame, src, tsn, sid, B, E)
+    for line in fields.splitlines():
+        frame, src, *cols = line.split("\t")
+        for tsn, sid, b, e in zip(*(c.split(",") for c in cols)):
+            chunks.append((int(frame), src, int(tsn), int(sid, 0), b in ("1", "True"), e in ("1", "True")))
+    begins = sorted({f for f, _, _, _, b, e in chunks if b and not e})
+    assert len(begins) >= 3
+    for cut_at in begins[:3]:
+        within = [c for c in chunks if c[0] <= cut_at]
+        seen = {(src, tsn): (sid, b, e) for _, src, tsn, sid, b, e in within}
+        want: Counter = Counter()
+        for (src, tsn), (sid, b, e) in seen.items():
+            if not b or e:
+                continue
+            t = tsn
+            while (src, t) in seen and not seen[(src, t)][2]:
+                t += 1
+            if (src, t) not in seen:            # the message's end is not in the cut
+                want[(src, sid)] += 1
+        assert want, "the cut leaves a message unfinished"
+        cut = tmp_path / f"cut{cut_at}.pcapng"
+        subprocess.run(["editcap", "-r", str(source), str(cut), f"1-{cut_at}"], check=True, capture_output=True)
+        (a,) = _report(cut)["associations"]
+        client = a["initiator"]["addresses"][0]
+        got = Counter()
+        for s in a["streams"]:
+            src = client if s["direction"] == "initiator_to_responder" else a["responder"]["addresses"][0]
+            if s["incomplete_messages"]:
+                got[(src, s["sid"])] = s["incomplete_messages"]
+        assert got == want, cut_at

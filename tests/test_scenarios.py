@@ -613,6 +613,9 @@ def test_partial_delivery_aborted_by_forward_tsn(name, chunk, fwd_type, seq):
     failed = [e for e in a["events"] if e["type"] == "SEND_FAILED"]
     assert [(e["endpoint"], e["frame"], e["abandoned"]) for e in failed] == [("initiator", fwd[0], 1)]
     assert a["abandoned_messages"] == {"initiator": 1, "responder": 0}
+    # begun and never finished: the client sent 2 messages on stream 0, the server's application got 1 recv
+    (s0,) = [s for s in a["streams"] if s["direction"] == I2R and s["sid"] == 0]
+    assert s0["incomplete_messages"] == len(sent) - len(t.received()[5001][I2R]) == 1
 
 
 @tshark_required
