@@ -208,3 +208,67 @@ def test_incomplete_messages_of_a_capture_cut_inside_fragmented_messages(tmp_pat
             if s["incomplete_messages"]:
                 got[(src, s["sid"])] = s["incomplete_messages"]
         assert got == want, cut_at
+
+
+def test_flows_joined_late_give_the_association_known_from_the_first_packet(tmp_path):
+    """Both directions have packets before the evidence comes (the server's HEARTBEAT to the client's other
+    address first, then DATA both ways, then a SACK that fits the client's TSNs): the two lone flows are
+    joined late, and the association rebuilt from their journals is exactly the one an analysis that knew
+    both tags from the first packet gives (the tags from tshark, bound before the first frame)."""
+    from sctpscope.analysis.association import Endpoint
+    from sctpscope.analysis.tracker import Analysis
+    from sctpscope.pipeline import decode_files
+
+    path = _cut(tmp_path, "late", f"(ip.src == {C2} && ip.dst == {S1} && sctp.chunk_type == 0) || "
+                                  f"(ip.src == {S2} && ip.dst == {C1}) || "
+                                  f"(ip.src == {S2} && ip.dst == {C2} && sctp.chunk_type == 3)")
+    rows = subprocess.run(["tshark", "-n", "-r", str(path), "-T", "fields", "-e", "ip.src", "-e", "sctp.srcport",
+                           "-e", "sctp.dstport", "-e", "sctp.verification_tag", "-e", "sctp.chunk_type"],
+                          check=True, capture_output=True, text=True).stdout.splitlines()
+    first_src, sport, dport, first_tag, _ = rows[0].split("\t")
+    other_tag = next(r.split("\t")[3] for r in rows if r.split("\t")[0] != first_src)
+    sack_at = next(i for i, r in enumerate(rows) if r.split("\t")[4].split(",")[-1] == "3")
+    assert first_src == S2 and sack_at > 1 and any(r.split("\t")[0] == C2 for r in rows[:sack_at])
+
+    joined = Analysis()
+    joined.add_all(decode_files([str(path)], []))
+    joined.finish()
+    assert len(joined.folds) == 2                   # two lone flows replaced by the association joining them
+
+    known = Analysis()
+    frames = list(decode_files([str(path)], []))
+    first = frames[0].sctp[0]
+    a = known._new(first, Endpoint(int(sport), int(other_tag, 16)), Endpoint(int(dport), int(first_tag, 16)))
+    known._bind(a, 0)
+    known._bind(a, 1)
+    known.add_all(frames)
+    known.finish()
+
+    assert [x.as_dict() for x in joined.associations] == [x.as_dict() for x in known.associations]
+
+
+def test_the_tui_index_drops_the_rows_of_flows_joined_late(tmp_path):
+    """Indexed progressively (a snapshot after every frame, as the TUI shows it), the two lone flows appear
+    as rows, then leave (`Progress.gone`) when the SACK joins them; their frames move to the association
+    that replaced them."""
+    from sctpscope.analysis.indexer import KEY, Indexer, unpack_entry
+    from sctpscope.pipeline import decode_files
+
+    path = _cut(tmp_path, "late", f"(ip.src == {C2} && ip.dst == {S1} && sctp.chunk_type == 0) || "
+                                  f"(ip.src == {S2} && ip.dst == {C1}) || "
+                                  f"(ip.src == {S2} && ip.dst == {C2} && sctp.chunk_type == 3)")
+    ix = Indexer()
+    shown: set[int] = set()
+    gone: set[int] = set()
+    frames = list(decode_files([str(path)], []))
+    for frame in frames:
+        ix.add(frame)
+        p = ix.progress()
+        shown |= {a[KEY] for a in p.changed}
+        gone |= set(p.gone)
+        assert len(shown - gone) == p.associations
+    ix.finish()
+    ix.step()
+    (final,) = ix.result.associations
+    assert shown - gone == {final[KEY]} and len(gone) == 2
+    assert sorted(unpack_entry(e)[0] for e in ix.frames_of(final[KEY])) == [f.number for f in frames]

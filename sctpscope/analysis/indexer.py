@@ -102,6 +102,8 @@ class Progress:
     changed: list[dict] = field(default_factory=list)
     totals: dict = field(default_factory=dict)
     infos: list[CaptureInfo] = field(default_factory=list)
+    #: keys of associations replaced since the last step (lone flows joined, INIT collisions folded in)
+    gone: list[int] = field(default_factory=list)
 
     @classmethod
     def of_result(cls, result: Result, changed: list[dict], done: bool) -> "Progress":
@@ -132,6 +134,7 @@ class AssociationFrames:
         self.keys: dict[Association, int] = {}
         self.by_key: dict[int, Association] = {}
         self.touched: set[Association] = set()      # associations given frames since `take_touched`
+        self.gone: list[int] = []                     # keys of associations replaced since `take_gone`
 
     # -- fed by the analysis thread -----------------------------------------------------------------------
     def note(self, frame: DecodedFrame, members: list) -> None:
@@ -170,6 +173,8 @@ class AssociationFrames:
                 into, swapped = resolve(gone)
                 lst = self.entries.pop(gone)
                 self.touched.discard(gone)
+                if gone in self.keys:
+                    self.gone.append(self.keys[gone])
                 if into is None or into is gone:
                     continue
                 moved = (e ^ 1 for e in lst) if swapped else iter(lst)
@@ -196,6 +201,12 @@ class AssociationFrames:
             self._key(a)
         lst.append(e)
         self.touched.add(a)
+
+    def take_gone(self) -> list[int]:
+        """The keys of the associations replaced since the last call."""
+        with self.lock:
+            out, self.gone = self.gone, []
+            return out
 
     def take_touched(self) -> set[Association]:
         """The associations given frames since the last call."""
@@ -341,7 +352,8 @@ class Indexer:
             packets, sctp_packets = an.totals.packets, an.totals.sctp_packets
             n = len(an.associations)
         fraction = 1.0 if self.done else (self.store.fraction() if self.store is not None else None)
-        return Progress(packets, sctp_packets, n, fraction, self.done, changed, totals, self.infos)
+        return Progress(packets, sctp_packets, n, fraction, self.done, changed, totals, self.infos,
+                        frames.take_gone())
 
     def frames_of(self, key: int) -> array:
         """A copy of the frame entries of the association with this key (see `entry`)."""

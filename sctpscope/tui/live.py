@@ -109,7 +109,12 @@ class LiveApp(SctpscopeApp):
         changed = [a for a in res.associations if snap.final or self.shown.get(a.get(KEY)) != a]
         for a in changed:
             self.shown[a.get(KEY)] = a
+        present = {a.get(KEY) for a in res.associations}
+        gone = [k for k in self.shown if k not in present]      # replaced (lone flows joined, collisions)
+        for k in gone:
+            del self.shown[k]
         self.progress = Progress.of_result(res, changed, snap.final)
+        self.progress.gone = gone
         self.home.apply_progress(self.progress)
 
     def action_pause(self) -> None:

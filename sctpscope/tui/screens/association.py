@@ -271,12 +271,14 @@ class AssociationScreen(Screen):
             self._refresh()
 
     def folded(self) -> None:
-        """The association was folded into another (an INIT collision, known once indexing ends)."""
+        """The association was replaced by another: the other direction of a lone flow found (its packets
+        now belong to the association that joins both), or an INIT collision folded in."""
         if self.growing:
             self.growing = False
             self.pending = None
             title = self.title_text(self.association).append(
-                "  — folded into another association (INIT collision): see the list", style="bold yellow")
+                "  — joined into another association (its other direction found, or an INIT collision): "
+                "see the list", style="bold yellow")
             self.shown["title"] = title
             self.query_one("#title", Static).update(title)
 

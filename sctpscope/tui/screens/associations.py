@@ -94,10 +94,12 @@ class AssociationsScreen(Screen):
         for a in p.changed:
             cells, keys = association_row(a, t0)
             self.rows[a[KEY]] = (cells, keys, " ".join(c.plain for c in cells).lower(), a)
+        for k in p.gone:
+            self.rows.pop(k, None)            # replaced: lone flows joined, an INIT collision folded in
         if p.done:
             present = {a[KEY] for a in p.changed}
             for k in [k for k in self.rows if k not in present]:
-                del self.rows[k]              # folded into another (INIT collision)
+                del self.rows[k]
         self._totals(p, infos)
         bar = self.query_one("#progress", ProgressBar)
         if p.done:
@@ -134,7 +136,7 @@ class AssociationsScreen(Screen):
         once the capture is complete, the final one."""
         from sctpscope.tui.screens.association import AssociationScreen
 
-        changed = {a[KEY] for a in p.changed}
+        changed = {a[KEY] for a in p.changed} | set(p.gone)
         for screen in self.app.screen_stack:
             if isinstance(screen, AssociationScreen) and (p.done or screen.key in changed):
                 row = self.rows.get(screen.key)
