@@ -281,6 +281,17 @@ def client_association(t: Truth, rep: dict, role: str) -> tuple[dict | None, lis
     return a, problems
 
 
+def well_identified(t: Truth, rep: dict, problems: list[str]):
+    """(role, association) of every client whose association is identified right; what is wrong with the
+    others goes to `problems`."""
+    for role in sorted(t.clients):
+        a, wrong = client_association(t, rep, role)
+        if a is None or wrong:
+            problems += wrong
+            continue
+        yield role, a
+
+
 def client_side_of(a: dict, addrs: frozenset[str]) -> str:
     return "initiator" if set(a["initiator"].get("addresses") or []) & addrs else "responder"
 
@@ -337,11 +348,7 @@ def test_messages_per_stream_match_the_peers_logs(scenario):
     t, cut, path, rep = scenario
     wire_seen = seen(t, path)
     problems = []
-    for role in sorted(t.clients):
-        a, wrong = client_association(t, rep, role)
-        if a is None or wrong:
-            problems += wrong
-            continue
+    for role, a in well_identified(t, rep, problems):
         s = wire_seen[role]
         want = {
             "client->server": collections.Counter(sid for sid, tsn in t.to_server[role] if tsn in s.data_to_server),
@@ -373,11 +380,7 @@ def test_tags_known_and_no_unexpected_vtag(scenario):
                 for a in rep.get("associations", []) for x in a.get("anomalies", [])
                 if x.get("kind") == "unexpected_vtag"]
     wire_seen = seen(t, path)
-    for role in sorted(t.clients):
-        a, wrong = client_association(t, rep, role)
-        if a is None or wrong:
-            problems += wrong
-            continue
+    for role, a in well_identified(t, rep, problems):
         s = wire_seen[role]
         cs = client_side_of(a, t.clients[role])
         ss = "responder" if cs == "initiator" else "initiator"
@@ -400,11 +403,7 @@ def test_handshake_seen_only_where_the_cut_has_it(scenario):
     without them `negotiated` is null each way."""
     t, cut, path, rep = scenario
     problems = []
-    for role in sorted(t.clients):
-        a, wrong = client_association(t, rep, role)
-        if a is None or wrong:
-            problems += wrong
-            continue
+    for role, a in well_identified(t, rep, problems):
         addrs = t.clients[role]
         init = any(1 in p.chunks and p.src in addrs and p.dst in t.server for p in wire(path))
         init_ack = any(2 in p.chunks and p.src in t.server and p.dst in addrs for p in wire(path))
