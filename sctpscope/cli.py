@@ -15,8 +15,9 @@ from sctpscope.text import escape_text
 
 def _add_input_options(p: argparse.ArgumentParser, many: bool = True) -> None:
     p.add_argument("files", nargs="+" if many else 1, metavar="FILE",
-                   help="pcap or pcapng capture (gzip-compressed too)" + ("; several are read in order as one"
-                                                                         if many else ""))
+                   help="pcap or pcapng capture (gzip-compressed too)" + (
+                       "; several files, a directory or a glob are read as one capture, in the order of "
+                       "their first timestamps (a ring buffer set)" if many else ""))
     p.add_argument("--sctp-udp-port", type=int, action="append", metavar="PORT",
                    help="UDP port carrying SCTP (RFC 6951); repeatable; default 9899")
     p.add_argument("--no-checksum", action="store_true", help="do not verify CRC32c checksums")
@@ -351,6 +352,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = sys.stdout
     try:
+        if getattr(args, "files", None) and args.command != "verify":
+            from sctpscope.capture.inputs import order_inputs
+
+            args.files = order_inputs(args.files)     # a directory, globs, a ring set: in time order
         if not args.command:
             return cmd_recent(out)
         if args.command == "open":

@@ -192,7 +192,7 @@ class RecordSkip:
 class Capture:
     """An open capture file; iterate it for :class:`Frame` objects (streaming, single pass)."""
 
-    def __init__(self, path: str | os.PathLike[str]):
+    def __init__(self, path: str | os.PathLike[str], chunk: int = 0):
         self.path = str(path)
         self.format = ""
         self.link_types: list[str] = []
@@ -220,6 +220,8 @@ class Capture:
         #: the last frame's timestamp as the file holds it, in ticks of its interface's tsdiv (before
         #: if_tsoffset): exact where the float Frame.ts is not (nanoseconds since 1970 need 61 bits)
         self.ticks = 0
+        #: bytes asked of the file per refill (inputs.first_timestamp asks for little: one record)
+        self.chunk = chunk or CHUNK
         try:
             self._open()
         except BaseException:
@@ -328,7 +330,7 @@ class Capture:
             read = f.read
         while have < need:
             try:
-                piece = read(max(CHUNK, need - have))
+                piece = read(max(self.chunk, need - have))
             except Exception as e:  # noqa: BLE001 - bad input never raises out of iteration
                 self._eof = True
                 code = "capture.decompress_error" if self.compressed else "capture.read_error"
