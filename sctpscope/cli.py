@@ -380,6 +380,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_recent(out)
         if args.command == "open":
             return cmd_open(args) if out.isatty() else cmd_packets(args, out)
+        if args.command in ("report", "extract", "follow"):
+            from sctpscope.progress import reading_progress
+
+            with reading_progress(args.command):    # a bar on standard error, when it is a terminal
+                return COMMANDS[args.command](args, out)
         return COMMANDS[args.command](args, out)
     except SctpscopeError as exc:
         print(f"sctpscope: {exc}", file=sys.stderr)

@@ -642,6 +642,13 @@ class Capture:
         gen = self._gen
         return cast(Iterator[Frame], gen) if gen is not None else iter(())  # None was consumed at opening
 
+    def raw_offset(self) -> int:
+        """Bytes of the file read so far (compressed bytes for a compressed file): for progress."""
+        try:
+            return int(self._files[0].tell()) if self._files else 0
+        except (OSError, ValueError):
+            return 0
+
     def close(self) -> None:
         for f in self._files[::-1]:
             try:
