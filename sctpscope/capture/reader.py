@@ -192,8 +192,10 @@ class RecordSkip:
 class Capture:
     """An open capture file; iterate it for :class:`Frame` objects (streaming, single pass)."""
 
-    def __init__(self, path: str | os.PathLike[str], chunk: int = 0):
+    def __init__(self, path: str | os.PathLike[str], chunk: int = 0, stream: BinaryIO | None = None):
         self.path = str(path)
+        #: read this stream (named `path` in messages) instead of opening `path` (capture.slices)
+        self._stream = stream
         self.format = ""
         self.link_types: list[str] = []
         self.interfaces: list[Interface] = []
@@ -232,7 +234,7 @@ class Capture:
     def _open(self) -> None:
         p = self.path
         try:
-            raw = open(p, "rb")
+            raw = self._stream if self._stream is not None else open(p, "rb")
         except FileNotFoundError:
             raise CaptureError(f"{p}: no such file") from None
         except IsADirectoryError:
