@@ -203,3 +203,21 @@ def test_directory_skips_non_captures():
     files = expand_inputs([str(CAPTURES)])
     assert files and all(not f.endswith((".log", ".jsonl", ".md")) for f in files)
     assert len(files) == len([p for p in CAPTURES.iterdir() if p.suffix in (".pcap", ".pcapng", ".cap")])
+
+
+@editcap_required
+def test_follow_extract_and_ladder_read_a_set_in_time_order(tmp_path):
+    """The other commands take the set in the same order: their output is the original capture's."""
+    src = CAPTURES / "scenario__ngap_many_gnbs.pcapng"
+    _ring(src, tmp_path / "ring", 120, seed=5)
+    ring = str(tmp_path / "ring")
+    for args in (["follow", "-a", "2"], ["ladder", "-a", "3"]):
+        ours = run_sctpscope(args[0], ring, *args[1:])
+        whole = run_sctpscope(args[0], src, *args[1:])
+        assert ours.returncode == 0 and ours.stdout == whole.stdout and ours.stdout
+    a, b = tmp_path / "a.pcapng", tmp_path / "b.pcapng"
+    assert run_sctpscope("extract", ring, "-a", "2", "-w", a).returncode == 0
+    assert run_sctpscope("extract", src, "-a", "2", "-w", b).returncode == 0
+    ea, eb = _report(a), _report(b)
+    assert _without_captures(ea) == _without_captures(eb) and ea["totals"]["packets"] > 0
+    assert _epochs(a) == _epochs(b)
