@@ -69,6 +69,11 @@ def test_ring_set_in_a_directory_reports_as_the_original(tmp_path, name, count):
     ring = _report(str(tmp_path / "ring") + "/")
     assert _without_captures(ring) == _without_captures(whole)
     assert [c["path"] for c in ring["captures"]] == [str(p) for p in parts]     # time order, not name order
+    jsonschema = pytest.importorskip("jsonschema")
+    from sctpscope.report.document import __file__ as doc_py
+    import pathlib
+
+    jsonschema.validate(ring, json.loads((pathlib.Path(doc_py).parent / "schema.json").read_text()))
     assert sum(c["packets"] for c in ring["captures"]) == whole["captures"][0]["packets"] == len(_epochs(src))
     assert ring["captures"][0]["set"] is None
     for k, (cap, part) in enumerate(zip(ring["captures"], parts)):
