@@ -234,7 +234,8 @@ class Capture:
     def _open(self) -> None:
         p = self.path
         try:
-            raw = self._stream if self._stream is not None else open(p, "rb")
+            given = self._stream
+            raw: BinaryIO = given if given is not None else open(p, "rb")
         except FileNotFoundError:
             raise CaptureError(f"{p}: no such file") from None
         except IsADirectoryError:
