@@ -81,7 +81,7 @@ def _json(proc) -> dict:
 
 CASES = ["scenario__many_assocs.pcapng", "scenario__ngap_many_gnbs.pcapng", "scenario__m3ua_pair.pcapng",
          "pkts__sctp-www.cap", "usrsctp__tsctp_ipfrag_udpencap.pcapng", "pkts__sctp_init_collision.cap",
-         "scenario__multihoming_failover.pcapng"]
+         "scenario__multihoming_failover.pcapng", "usrsctp__tsctp_ipv4.pcapng"]
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -96,6 +96,8 @@ def test_cluster_report_equals_one_process(cluster, name):
     assert note.startswith(f"sctpscope: dask {address}: 2 worker thread(s);"), proc.stderr
     if name == "scenario__many_assocs.pcapng":
         assert "; 2 workers:" in note       # both workers had a share: the results were merged
+    if name == "usrsctp__tsctp_ipv4.pcapng":   # one association: one task, the other thread would only read
+        assert "; 1 worker(s) of 2 worker threads: the busiest port pair carries 100 %" in note
 
 
 def test_cluster_report_of_a_set_and_with_jobs(cluster):

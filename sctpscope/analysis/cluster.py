@@ -85,7 +85,7 @@ def analyse_dask(files: Sequence[str], address: str, *, sctp_udp_ports: tuple[in
                                    pure=False).result()
         except Exception as exc:  # noqa: BLE001 - whatever the task raised, on the worker
             raise _task_error(exc, "read the capture") from None
-        n, why = usable_workers(counts, max(1, requested), jobs is not None)
+        n, why = usable_workers(counts, max(1, requested), jobs is not None, "worker threads")
         if notes is not None:
             notes.append(f"dask {address}: {threads} worker thread(s); {why}")
         owners = plan(counts, n) if n > 1 else {}

@@ -132,12 +132,12 @@ def default_jobs(files: Sequence[str]) -> int:
 PLAN_SLACK = 1.1
 
 
-def usable_workers(counts: dict[int, int], requested: int, explicit: bool) -> tuple[int, str]:
+def usable_workers(counts: dict[int, int], requested: int, explicit: bool, unit: str = "cores") -> tuple[int, str]:
     """How many of `requested` workers the sampled port-pair loads (`counts`, sample_port_keys) can use,
     and why, in words. Port pairs are never split, so the busiest pair's worker sets the pace: the
     default uses N workers only when that pair carries at most about 1/N of the sampled packets (down to
     one). An explicit -j N is honoured, capped to the number of port pairs found (a worker with no pair
-    would only read the capture)."""
+    would only read the capture). `unit`: what `requested` counts, in the words of the reason."""
     total = sum(counts.values())
     pairs = len(counts)
     if requested <= 1:
@@ -156,7 +156,7 @@ def usable_workers(counts: dict[int, int], requested: int, explicit: bool) -> tu
     why = (f"the busiest port pair carries {100 * share:.0f} % of the {total} sampled SCTP packets "
            f"({pairs} port pair(s))")
     if n < requested:
-        return n, f"{n} worker(s) of {requested} cores: {why}, and a port pair is never split"
+        return n, f"{n} worker(s) of {requested} {unit}: {why}, and a port pair is never split"
     return n, f"{n} workers: {why}"
 
 
