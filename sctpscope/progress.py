@@ -93,7 +93,7 @@ class Meter:
         from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn)
 
         console = Console(file=self.stream, force_terminal=True)
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+        self.bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(),
                             TextColumn("{task.fields[packets]:,} packets"),
                             TextColumn("{task.fields[rate]:,.0f}/s"), TimeRemainingColumn(),
                             console=console, transient=True, refresh_per_second=4,

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from sctpscope.analysis.runner import (PLAN_SAMPLE_FRAMES, Result, analyse_part, merge, plan, usable_workers)
 from sctpscope.errors import SctpscopeError
 from sctpscope.pipeline import check_inputs, sample_port_keys
+from sctpscope.text import escape_text
 
 #: seconds to reach the scheduler before giving up (an unreachable one is an error, not a hang)
 CONNECT_TIMEOUT = 5.0
@@ -37,9 +38,9 @@ def _task_error(exc: BaseException, what: str) -> ClusterError:
     """One line for a task that failed on a worker: its own message for sctpscope's errors (a file the
     worker cannot read), the exception's type and message otherwise."""
     if isinstance(exc, SctpscopeError):
-        return ClusterError(f"a worker could not {what}: {exc}")
+        return ClusterError(f"a worker could not {what}: {escape_text(str(exc))}")
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return ClusterError(f"a worker could not {what}: {type(exc).__name__}" + (f": {text}" if text else ""))
+    return ClusterError(f"a worker could not {what}: {type(exc).__name__}" + (f": {escape_text(text)}" if text else ""))
 
 
 def connect(address: str, timeout: float = CONNECT_TIMEOUT):
@@ -61,12 +62,13 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT):
         if scheme in ("tcp", "tls", "ws", "wss"):
             parse_host_port(where)
     except Exception as exc:  # noqa: BLE001
-        raise ClusterError(f"{address!r} is not a scheduler address (tcp://HOST:PORT): {exc}") from None
+        raise ClusterError(f"{escape_text(repr(address))} is not a scheduler address (tcp://HOST:PORT): "
+                           f"{escape_text(str(exc))}") from None
     try:
         return Client(address, timeout=timeout, set_as_default=False)
     except Exception as exc:  # noqa: BLE001 - OSError, TimeoutError, ValueError (a bad address) ...
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ClusterError(f"cannot reach the scheduler at {address}: {reason}") from None
+        raise ClusterError(f"cannot reach the scheduler at {escape_text(address)}: {escape_text(reason)}") from None
 
 
 def analyse_dask(files: Sequence[str], address: str, *, sctp_udp_ports: tuple[int, ...] = (9899,),
