@@ -136,3 +136,10 @@ def test_unreachable_scheduler_is_one_line_and_no_local_run():
     assert bad.returncode == 2 and bad.stdout == "" and "Traceback" not in bad.stderr
     assert bad.stderr.splitlines() == ["sctpscope: dask: 'nonsense' is not a scheduler address (tcp://HOST:PORT): "
                                        "missing port number in address 'nonsense'"]
+
+
+def test_a_pipe_is_refused_before_connecting():
+    """Workers read files by path: standard input or a device is an error at once (no scheduler asked)."""
+    proc = run_sctpscope("report", "/dev/null", "--dask", "tcp://127.0.0.1:9")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == "sctpscope: dask: /dev/null: the workers read files by path: not a pipe or a device\n"

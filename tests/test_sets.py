@@ -104,6 +104,9 @@ def test_quoted_glob_and_shell_list_give_the_same_order(tmp_path):
     ours = run_sctpscope("packets", *sorted(parts))
     whole = run_sctpscope("packets", src)
     assert ours.returncode == 0 and ours.stdout == whole.stdout
+    # `sctpscope DIR` (the terminal UI's entry; without a terminal, the packet list) takes the same order
+    opened = run_sctpscope(tmp_path / "ring")
+    assert opened.returncode == 0 and opened.stdout == whole.stdout
 
 
 def _window(src, dest, start: float | None, stop: float | None):

@@ -75,6 +75,9 @@ def analyse_dask(files: Sequence[str], address: str, *, sctp_udp_ports: tuple[in
                  verify: bool = True, jobs: int | None = None, path_max_retrans: int = 5,
                  notes: list[str] | None = None, timeout: float = CONNECT_TIMEOUT) -> Result:
     """The report's Result, computed by the cluster at `address` (see the module's description)."""
+    for f in files:
+        if os.path.exists(f) and not os.path.isfile(f):
+            raise ClusterError(f"{escape_text(str(f))}: the workers read files by path: not a pipe or a device")
     paths = [os.path.abspath(f) for f in files]
     client = connect(address, timeout)
     try:
