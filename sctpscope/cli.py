@@ -15,8 +15,9 @@ from sctpscope.text import escape_text
 
 def _add_input_options(p: argparse.ArgumentParser, many: bool = True) -> None:
     p.add_argument("files", nargs="+" if many else 1, metavar="FILE",
-                   help="pcap or pcapng capture (gzip-compressed too)" + ("; several are read in order as one"
-                                                                         if many else ""))
+                   help="pcap or pcapng capture (gzip-compressed too)" + (
+                       "; several files, a directory or a glob are read as one capture, in the order of "
+                       "their first timestamps (a ring buffer set)" if many else ""))
     p.add_argument("--sctp-udp-port", type=int, action="append", metavar="PORT",
                    help="UDP port carrying SCTP (RFC 6951); repeatable; default 9899")
     p.add_argument("--no-checksum", action="store_true", help="do not verify CRC32c checksums")
@@ -41,7 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the endpoints' Path.Max.Retrans: an address whose heartbeats go unanswered more than N "
                         "times in a row is reported unreachable (default 5, RFC 9260)")
     p.add_argument("-j", "--jobs", type=int, metavar="N",
-                   help="worker processes (default: one per core, up to 4, for captures over 16 MiB)")
+                   help="worker processes (default: one per core for captures over 16 MiB); never more than the "
+                        "sampled port pairs can use: an association is not split (-v says why)")
+    p.add_argument("--dask", metavar="ADDRESS", help="run the workers' shares as tasks on the dask.distributed "
+                   "cluster whose scheduler is at ADDRESS (tcp://HOST:PORT); the workers read the files under "
+                   "the same paths; as many shares as the cluster has threads, or -j N")
+    p.add_argument("-v", "--verbose", action="store_true", help="say on standard error how the work is split")
     _add_filter_option(p, "list only the associations with at least one SCTP packet matching EXPR, each analysed "
                           "in full with its unfiltered id; servers that include one of them are kept; captures, "
                           "totals and unassociated stay the whole capture's (runs in one process)")
@@ -132,25 +138,40 @@ def cmd_packets(args: argparse.Namespace, out) -> int:
 
 
 def run_report(files: Sequence[str], ports: tuple[int, ...], verify: bool, jobs: int | None = None,
-               path_max_retrans: int = 5) -> dict:
+               path_max_retrans: int = 5, dask: str | None = None, verbose: bool = False) -> dict:
     """Stream the files once (per worker) and build the contract document."""
-    from sctpscope.analysis.runner import analyse
     from sctpscope.report.document import build_report
 
-    res = analyse(files, sctp_udp_ports=ports, verify=verify, jobs=jobs, path_max_retrans=path_max_retrans)
+    notes: list[str] = []
+    if dask:
+        from sctpscope.analysis.cluster import analyse_dask
+
+        res = analyse_dask(files, dask, sctp_udp_ports=ports, verify=verify, jobs=jobs,
+                           path_max_retrans=path_max_retrans, notes=notes)
+    else:
+        from sctpscope.analysis.runner import analyse
+
+        res = analyse(files, sctp_udp_ports=ports, verify=verify, jobs=jobs, path_max_retrans=path_max_retrans,
+                      notes=notes)
+    if verbose:
+        for note in notes:
+            print(f"sctpscope: {note}", file=sys.stderr)
     return build_report(res.infos, res.totals, res.associations, res.unassociated())
 
 
 def cmd_report(args: argparse.Namespace, out) -> int:
     flt = _compile_filter(args)
     outcome = None
+    if flt is not None and args.dask:
+        raise SctpscopeError("--dask with --filter: a filtered report runs in one process, here")
     if flt is not None:
         from sctpscope.filter.apply import filtered_report
 
         doc, outcome = filtered_report(args.files, flt, sctp_udp_ports=_ports(args), verify=not args.no_checksum,
                                        path_max_retrans=args.path_max_retrans)
     else:
-        doc = run_report(args.files, _ports(args), not args.no_checksum, args.jobs, args.path_max_retrans)
+        doc = run_report(args.files, _ports(args), not args.no_checksum, args.jobs, args.path_max_retrans,
+                         args.dask, args.verbose)
     if args.json:
         from sctpscope.export.formats import report_json
 
@@ -351,10 +372,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = sys.stdout
     try:
+        if getattr(args, "files", None) and args.command != "verify":
+            from sctpscope.capture.inputs import order_inputs
+
+            args.files = order_inputs(args.files)     # a directory, globs, a ring set: in time order
         if not args.command:
             return cmd_recent(out)
         if args.command == "open":
             return cmd_open(args) if out.isatty() else cmd_packets(args, out)
+        if args.command in ("report", "extract", "follow"):
+            from sctpscope.progress import reading_progress
+
+            with reading_progress(args.command):    # a bar on standard error, when it is a terminal
+                return COMMANDS[args.command](args, out)
         return COMMANDS[args.command](args, out)
     except SctpscopeError as exc:
         print(f"sctpscope: {exc}", file=sys.stderr)

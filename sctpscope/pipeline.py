@@ -7,6 +7,7 @@ import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from sctpscope import progress
 from sctpscope.capture import LINKTYPE_NAMES, RecordSkip, open_capture
 from sctpscope.errors import UnsupportedLinkType
 from sctpscope.decode.frame import DecodedFrame, FrameDecoder, Partition, port_key
@@ -81,10 +82,16 @@ def decode_files(paths: Sequence[str], infos: list[CaptureInfo], *, sctp_udp_por
     """
     decoder = FrameDecoder(sctp_udp_ports=sctp_udp_ports, verify_checksum=verify_checksum, partition=partition)
     offset = first_number - 1     # frame numbers go on across files, as after `mergecap -a`
-    for path in paths:
+    meter = progress.current()    # a progress bar on a terminal (sctpscope.progress), else None
+    if meter is not None:
+        meter.begin(paths)
+    count = 0
+    for index, path in enumerate(paths):
         info = CaptureInfo(path=str(path))
         infos.append(info)
         with open_capture(path) as cap:
+            if meter is not None:
+                meter.file(index, cap, offset - first_number + 1)
             info.format = cap.format
             _check_link_types(path, cap, decoder)
             if decoder.partition is not None:
@@ -105,6 +112,11 @@ def decode_files(paths: Sequence[str], infos: list[CaptureInfo], *, sctp_udp_por
                     info.first_ts = ts
                     first = last
                 info.last_ts = ts
+                if meter is not None:
+                    count += 1
+                    if count >= progress.TICK:
+                        count = 0
+                        meter.tick(offset - first_number + 1 + number)
                 yield decoded
             skipped_first, skipped_last = cap.skipped_first, cap.skipped_last
             if skipped_first is not None and skipped_last is not None:

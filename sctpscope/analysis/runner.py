@@ -104,8 +104,14 @@ def plan(counts: dict[int, int], parts: int) -> dict[int, int]:
     return owners
 
 
+def cores() -> int:
+    """The cores this process may run on."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
 def default_jobs(files: Sequence[str]) -> int:
-    """One worker per core (at most 4) for large regular files; one for small files, pipes and stdin."""
+    """One worker per core for large regular files; one for small files, pipes and stdin (the planner,
+    `usable_workers`, may then use fewer)."""
     size = 0
     for f in files:
         try:
@@ -117,20 +123,58 @@ def default_jobs(files: Sequence[str]) -> int:
         size += st.st_size
     if size < PARALLEL_MIN_BYTES:
         return 1
-    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+    return cores()
+
+
+#: a worker is worth starting while the busiest port pair carries at most about 1/N of the packets: with
+#: this slack, a pair of 36 % still lets 3 workers run (each worker reads the whole capture, so a worker
+#: that would wait on the busiest pair's worker only adds reading)
+PLAN_SLACK = 1.1
+
+
+def usable_workers(counts: dict[int, int], requested: int, explicit: bool, unit: str = "cores") -> tuple[int, str]:
+    """How many of `requested` workers the sampled port-pair loads (`counts`, sample_port_keys) can use,
+    and why, in words. Port pairs are never split, so the busiest pair's worker sets the pace: the
+    default uses N workers only when that pair carries at most about 1/N of the sampled packets (down to
+    one). An explicit -j N is honoured, capped to the number of port pairs found (a worker with no pair
+    would only read the capture). `unit`: what `requested` counts, in the words of the reason."""
+    total = sum(counts.values())
+    pairs = len(counts)
+    if requested <= 1:
+        return 1, "one worker"
+    if not total:
+        return 1, f"one worker (of {requested}): no SCTP port pair in the sample"
+    if explicit:
+        n = max(1, min(requested, pairs))
+        if n < requested:
+            return n, (f"{n} worker(s) of the {requested} asked: the sample has {pairs} port pair(s), and a "
+                       "port pair is never split")
+        return n, f"{n} workers as asked ({pairs} port pairs in the sample)"
+    busiest = max(counts.values())
+    share = busiest / total
+    n = max(1, min(requested, pairs, int(PLAN_SLACK * total / busiest)))
+    why = (f"the busiest port pair carries {100 * share:.0f} % of the {total} sampled SCTP packets "
+           f"({pairs} port pair(s))")
+    if n < requested:
+        return n, f"{n} worker(s) of {requested} {unit}: {why}, and a port pair is never split"
+    return n, f"{n} workers: {why}"
 
 
 def analyse(files: Sequence[str], *, sctp_udp_ports: tuple[int, ...] = (9899,), verify: bool = True,
-            jobs: int | None = None, path_max_retrans: int = 5) -> Result:
-    """Analyse the files as one capture, with `jobs` worker processes (default: see default_jobs)."""
+            jobs: int | None = None, path_max_retrans: int = 5, notes: list[str] | None = None) -> Result:
+    """Analyse the files as one capture, with `jobs` worker processes (default: see default_jobs), fewer
+    when the sampled port-pair loads cannot use them (usable_workers; the reason is appended to `notes`)."""
     check_inputs(files)
     n = default_jobs(files) if jobs is None else max(1, jobs)
+    if n > 1:
+        n, owners = plan_workers(files, n, jobs is not None, sctp_udp_ports, notes)
+    elif notes is not None:
+        notes.append("one worker" + (" (a small capture)" if jobs is None else ""))
     if n == 1:
         return analyse_part(files, sctp_udp_ports, verify, None, path_max_retrans)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    owners = plan(sample_port_keys(files, PLAN_SAMPLE_FRAMES, sctp_udp_ports), n)
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx) as pool:
         futures = [pool.submit(analyse_part, files, sctp_udp_ports, verify, (k, n, owners), path_max_retrans)
@@ -138,3 +182,13 @@ def analyse(files: Sequence[str], *, sctp_udp_ports: tuple[int, ...] = (9899,), 
         parts = [analyse_part(files, sctp_udp_ports, verify, (0, n, owners), path_max_retrans)]
         parts.extend(f.result() for f in futures)
     return merge(parts)
+
+
+def plan_workers(files: Sequence[str], requested: int, explicit: bool, sctp_udp_ports: tuple[int, ...],
+                 notes: list[str] | None = None) -> tuple[int, dict[int, int]]:
+    """(workers, owners of the sampled port pairs) for `requested` workers over the files."""
+    counts = sample_port_keys(files, PLAN_SAMPLE_FRAMES, sctp_udp_ports)
+    n, why = usable_workers(counts, requested, explicit)
+    if notes is not None:
+        notes.append(why)
+    return n, (plan(counts, n) if n > 1 else {})

@@ -192,8 +192,10 @@ class RecordSkip:
 class Capture:
     """An open capture file; iterate it for :class:`Frame` objects (streaming, single pass)."""
 
-    def __init__(self, path: str | os.PathLike[str]):
+    def __init__(self, path: str | os.PathLike[str], chunk: int = 0, stream: BinaryIO | None = None):
         self.path = str(path)
+        #: read this stream (named `path` in messages) instead of opening `path` (capture.slices)
+        self._stream = stream
         self.format = ""
         self.link_types: list[str] = []
         self.interfaces: list[Interface] = []
@@ -220,6 +222,8 @@ class Capture:
         #: the last frame's timestamp as the file holds it, in ticks of its interface's tsdiv (before
         #: if_tsoffset): exact where the float Frame.ts is not (nanoseconds since 1970 need 61 bits)
         self.ticks = 0
+        #: bytes asked of the file per refill (inputs.first_timestamp asks for little: one record)
+        self.chunk = chunk or CHUNK
         try:
             self._open()
         except BaseException:
@@ -230,7 +234,8 @@ class Capture:
     def _open(self) -> None:
         p = self.path
         try:
-            raw = open(p, "rb")
+            given = self._stream
+            raw: BinaryIO = given if given is not None else open(p, "rb")
         except FileNotFoundError:
             raise CaptureError(f"{p}: no such file") from None
         except IsADirectoryError:
@@ -328,7 +333,7 @@ class Capture:
             read = f.read
         while have < need:
             try:
-                piece = read(max(CHUNK, need - have))
+                piece = read(max(self.chunk, need - have))
             except Exception as e:  # noqa: BLE001 - bad input never raises out of iteration
                 self._eof = True
                 code = "capture.decompress_error" if self.compressed else "capture.read_error"
@@ -639,6 +644,13 @@ class Capture:
         # the reading generator itself: no per-frame wrapper; iterating again resumes where it stopped
         gen = self._gen
         return cast(Iterator[Frame], gen) if gen is not None else iter(())  # None was consumed at opening
+
+    def raw_offset(self) -> int:
+        """Bytes of the file read so far (compressed bytes for a compressed file): for progress."""
+        try:
+            return int(self._files[0].tell()) if self._files else 0
+        except (OSError, ValueError):
+            return 0
 
     def close(self) -> None:
         for f in self._files[::-1]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from sctpscope import progress
 from sctpscope.capture import Frame, Interface, open_capture
 from sctpscope.capture.reader import nanoseconds
 from sctpscope.capture.index import RawFrame as StoredFrame
@@ -48,12 +49,19 @@ def walk(paths: Sequence[str], *, sctp_udp_ports: tuple[int, ...] = (9899,), ver
     net = NetDecoder(sctp_udp_ports=sctp_udp_ports)      # one for all files, as decode_files' FrameDecoder
     checker = FrameDecoder(sctp_udp_ports=sctp_udp_ports)
     offset = 0
+    meter = progress.current()    # a progress bar on a terminal (sctpscope.progress), else None
+    if meter is not None:
+        meter.begin(paths)
     for index, path in enumerate(paths):
         with open_capture(path) as cap:
             _check_link_types(path, cap, checker)
+            if meter is not None:
+                meter.file(index, cap, offset)
             last = 0
             for frame in cap:
                 last = frame.number
+                if meter is not None and not last % progress.TICK:
+                    meter.tick(offset + last)
                 number = offset + last
                 out, payloads = decode_frame(net, number, frame.ts, frame.linktype, frame.data, frame.orig_len,
                                              verify)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sctpscope import __version__
 from sctpscope.analysis.servers import servers
 from sctpscope.analysis.totals import Totals
+from sctpscope.capture.inputs import set_notes
 from sctpscope.pipeline import CaptureInfo
 
 SCHEMA = "sctpscope.report/1"
@@ -15,10 +16,17 @@ SCHEMA = "sctpscope.report/1"
 def build_report(infos: Sequence[CaptureInfo], totals: Totals, associations: Sequence[dict] = (),
                  unassociated: dict | None = None) -> dict:
     """Assemble the contract document from per-file info, capture-wide totals and association records."""
+    captures = [i.as_dict() for i in infos]
+    if len(captures) > 1:
+        # beyond the contract: a set of files read in time order (capture.inputs), how each follows the last
+        for cap, note in zip(captures, set_notes([(c["first_ts"], c["last_ts"]) for c in captures])):
+            if note is not None:
+                note["previous_path"] = captures[note["previous"]]["path"]
+            cap["set"] = note
     return {
         "schema": SCHEMA,
         "generator": {"name": "sctpscope", "version": __version__},
-        "captures": [i.as_dict() for i in infos],
+        "captures": captures,
         "totals": {
             "packets": totals.packets,
             "sctp_packets": totals.sctp_packets,

@@ -72,11 +72,20 @@ def render_association(a: dict) -> list[str]:
     return lines
 
 
+def _set_note(note: dict | None) -> str:
+    """How a file of a set follows the one read before it (report: captures[].set)."""
+    if not note:
+        return ""
+    if "overlaps_previous_s" in note:
+        return f"; OVERLAPS the previous file by {note['overlaps_previous_s']:.6f} s"
+    return f"; gap of {note['gap_after_previous_s']:.6f} s after the previous file"
+
+
 def render_summary(doc: dict) -> str:
     lines = []
     for cap in doc["captures"]:
         lines.append(f"{escape_text(cap['path'])}: {cap['format']} ({', '.join(cap['link_types'])}), "
-                     f"{cap['packets']} packets, {cap['sctp_packets']} SCTP")
+                     f"{cap['packets']} packets, {cap['sctp_packets']} SCTP" + _set_note(cap.get("set")))
         for p in cap.get("problems", []):
             lines.append(f"  ! {p['code']} at offset {p['offset']}: {escape_text(p['detail'])}")
     t = doc["totals"]
