@@ -400,7 +400,11 @@ class Association:
         ep = self.eps[side]
         for p in c.params:
             if p.type in (P_ADD_IP, P_DEL_IP, P_SET_PRIMARY):
+                # the address parameter it carries; any other parameter nested there (an Add IP inside a Set
+                # Primary) names no address
                 addr = getattr(p.address, "address", None) if p.address is not None else None
+                if not isinstance(addr, str):
+                    addr = None
                 if addr:
                     ep.addresses.add(addr)
                 what = {P_ADD_IP: "ADDR_ADDED", P_DEL_IP: "ADDR_REMOVED", P_SET_PRIMARY: "ADDR_MADE_PRIM"}[p.type]
@@ -537,8 +541,9 @@ class Association:
                 self.event(self.end, self.last_frame, "CANT_STR_ASSOC", INITIATOR)
         if self.restart_of is not None:
             self.anomaly(self.first_frame, "restart", restart_detail(self.restart_of.id))
-        self.anomalies.sort(key=lambda a: a["frame"])
-        self.events.sort(key=lambda e: e["frame"])
+        # a finding or an event that names no frame (None) goes last rather than stopping the sort
+        self.anomalies.sort(key=_by_frame)
+        self.events.sort(key=_by_frame)
         for ev in self.events:
             if isinstance(ev.get("new_association"), Association):
                 ev["new_association"] = ev["new_association"].id
@@ -558,6 +563,9 @@ class Association:
             self.checksums[mine].update(other.checksums[theirs])
             self.good_checksums[mine] += other.good_checksums[theirs]
             self.init_count[mine] += other.init_count[theirs]
+            bad = other.first_bad[theirs]
+            if bad is not None and (self.first_bad[mine] is None or bad < self.first_bad[mine]):
+                self.first_bad[mine] = bad
         for path, ps in other.paths.items():
             mine_ps = self.paths.get(path)
             if mine_ps is None:
@@ -618,6 +626,11 @@ class Association:
             # acknowledgements of the DATA each side sent (SACKs come from the other side)
             "acknowledgements": {"initiator": flows[0].acks.as_dict(), "responder": flows[1].acks.as_dict()},
         }
+
+
+def _by_frame(d: dict) -> tuple[bool, int]:
+    f = d.get("frame")
+    return (True, 0) if f is None else (False, f)
 
 
 def _hb_info(c) -> bytes:
