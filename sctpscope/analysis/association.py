@@ -65,6 +65,12 @@ P_ADD_OUT: Final = 17
 RESULT_PERFORMED: Final = 1       # RFC 6525 §4.4 Re-configuration Response results
 RESULT_IN_PROGRESS: Final = 6
 
+# Caps of the lists that grow with packets (the same in every build); what they leave out is counted in the
+# association's `truncated` object.
+MAX_EVENTS: Final = 10000           # events kept per association
+MAX_PATH_CHANGES: Final = 1000      # primary path changes kept per association
+MAX_ABORT_CAUSES: Final = 256       # causes listed for the ABORT that ended an association
+
 EXTENSION_CHUNKS: Final = {FORWARD_TSN: "PR-SCTP", AUTH: "AUTH", ASCONF: "ASCONF", RE_CONFIG: "RE-CONFIG",
                     I_DATA: "I-DATA", NR_SACK: "NR-SACK", 129: "PKTDROP", 132: "PAD"}
 
@@ -164,6 +170,10 @@ class Association:
         self.paths: dict[tuple[str, str], PathStats] = {}
         self.primary: list[PathStats | None] = [None, None]     # path of the latest new DATA per sender
         self.primary_changes: list[dict] = []
+        self.events_dropped = 0
+        self.path_changes_dropped = 0
+        self.abort_causes_dropped = 0
+        self.authenticated = [False, False]      # AUTHENTICATION told to each endpoint
         self.heartbeats: dict[tuple[int, bytes], tuple[float, tuple[str, str]]] = {}
         #: HEARTBEAT ACKs captured before their HEARTBEAT (captures merged from two points are not always in
         #: time order): (side of the HEARTBEAT, heartbeat info) -> time of the ACK
@@ -183,6 +193,9 @@ class Association:
 
     # -- helpers -------------------------------------------------------------------------------------
     def event(self, ts: float, frame: int, kind: str, endpoint: int | None, **extra) -> None:
+        if len(self.events) >= MAX_EVENTS:
+            self.events_dropped += 1
+            return
         ev = {"ts": ts, "frame": frame, "type": kind}
         if endpoint is not None:
             ev["endpoint"] = SIDE_NAMES[endpoint]
@@ -306,7 +319,9 @@ class Association:
         elif new:
             old = self.primary[side]
             if old is not ps:
-                if old is not None:
+                if old is not None and len(self.primary_changes) >= MAX_PATH_CHANGES:
+                    self.path_changes_dropped += 1
+                elif old is not None:
                     self.primary_changes.append({"frame": rec.frame, "ts": rec.ts, "by": SIDE_NAMES[side],
                                                  "from": [old.src, old.dst], "to": [ps.src, ps.dst]})
                 self.primary[side] = ps
@@ -364,8 +379,10 @@ class Association:
                            state="ADDR_AVAILABLE", evidence="heartbeat answered")
 
     def _abort(self, c, side: int, rec, ps) -> None:
-        causes = [{"code": x.code, "name": x.name, "detail": cause_detail(x)} for x in c.causes]
         if not self.aborted and not self.closed:
+            causes = [{"code": x.code, "name": x.name, "detail": cause_detail(x)}
+                      for x in c.causes[:MAX_ABORT_CAUSES]]
+            self.abort_causes_dropped = max(0, len(c.causes) - MAX_ABORT_CAUSES)
             self.aborted = True
             self.ending = {"kind": "abort", "by": SIDE_NAMES[side], "first_frame": rec.frame,
                            "abort_causes": causes, "t_bit": bool(c.flags & 1)}
@@ -458,6 +475,9 @@ class Association:
         total = None
         if self.negotiated:
             total = self.negotiated[asker] = (self.negotiated[asker] or 0) + n
+        if len(self.events) >= MAX_EVENTS:
+            self.events_dropped += 2
+            return
         told = {"type": "STREAM_CHANGE", "endpoint": SIDE_NAMES[1 - asker], "direction": DIRECTIONS[asker],
                 "added": n, "streams": total}
         at = len(self.events)
@@ -488,7 +508,8 @@ class Association:
                        fragments=fragments, bytes=size)
 
     def _auth(self, c, side: int, rec, ps) -> None:
-        if not any(e["type"] == "AUTHENTICATION" and e.get("endpoint") == SIDE_NAMES[1 - side] for e in self.events):
+        if not self.authenticated[1 - side]:
+            self.authenticated[1 - side] = True
             self.event(rec.ts, rec.frame, "AUTHENTICATION", 1 - side, key_id=c.shared_key_id)
 
     # -- the contract record -------------------------------------------------------------------------
@@ -574,7 +595,16 @@ class Association:
                 mine_ps.packets += ps.packets
                 mine_ps.heartbeats += ps.heartbeats
                 mine_ps.first_frame = min(mine_ps.first_frame, ps.first_frame)
-        self.events.extend(other.events)
+        for ev in other.events:
+            if len(self.events) < MAX_EVENTS:
+                self.events.append(ev)
+            else:
+                self.events_dropped += 1
+        self.events_dropped += other.events_dropped
+        self.path_changes_dropped += other.path_changes_dropped
+        self.anomaly_count += other.anomaly_count - len(other.anomalies)
+        for side in (INITIATOR, RESPONDER):
+            self.authenticated[side] = self.authenticated[side] or other.authenticated[1 - side]
         for x in other.anomalies:
             self.anomaly(x["frame"], x["kind"], x["detail"])
         self.anomaly(other.first_frame, "init_collision",
@@ -584,11 +614,13 @@ class Association:
         """The contract dict as if the capture ended now; the association goes on unchanged (live views,
         progressive indexing)."""
         events, anomalies, count = [dict(e) for e in self.events], list(self.anomalies), self.anomaly_count
+        dropped = self.events_dropped
         try:
             self.finish()
             return self.as_dict()
         finally:
             self.events, self.anomalies, self.anomaly_count = events, anomalies, count
+            self.events_dropped = dropped
 
     def as_dict(self) -> dict:
         streams = []
@@ -625,6 +657,12 @@ class Association:
             "abandoned_messages": {"initiator": flows[0].abandoned, "responder": flows[1].abandoned},
             # acknowledgements of the DATA each side sent (SACKs come from the other side)
             "acknowledgements": {"initiator": flows[0].acks.as_dict(), "responder": flows[1].acks.as_dict()},
+            # what the caps on lists that grow with packets left out (MAX_EVENTS, anomalies.MAX_PER_ASSOCIATION,
+            # MAX_PATH_CHANGES, MAX_ABORT_CAUSES; streams.MAX_PENDING_FRAGMENTS: fragments forgotten)
+            "truncated": {"events": self.events_dropped, "anomalies": self.anomaly_count - len(self.anomalies),
+                          "primary_path_changes": self.path_changes_dropped,
+                          "abort_causes": self.abort_causes_dropped,
+                          "pending_fragments": flows[0].fragments_dropped + flows[1].fragments_dropped},
         }
 
 
