@@ -13,11 +13,37 @@ from sctpscope.errors import SctpscopeError
 from sctpscope.text import escape_text
 
 
+def port(text: str) -> int:
+    """argparse type of a port number: an integer 1-65535 (0 is no port on the wire to match)."""
+    try:
+        n = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)") from None
+    if not 1 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"{n} is not a port number: ports are 1-65535")
+    return n
+
+
+def _bounded(lo: int, hi: int | None = None, what: str = "a number"):
+    """argparse type of an integer in lo..hi (hi None: no upper bound)."""
+    def check(text: str) -> int:
+        try:
+            n = int(text, 0)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if n < lo or (hi is not None and n > hi):
+            raise argparse.ArgumentTypeError(f"{n}: {what} must be " +
+                                             (f"{lo}-{hi}" if hi is not None else f"at least {lo}"))
+        return n
+    check.__name__ = what
+    return check
+
+
 def _add_input_options(p: argparse.ArgumentParser, many: bool = True) -> None:
     p.add_argument("files", nargs="+" if many else 1, metavar="FILE",
                    help="pcap or pcapng capture (gzip-compressed too)" + ("; several are read in order as one"
                                                                          if many else ""))
-    p.add_argument("--sctp-udp-port", type=int, action="append", metavar="PORT",
+    p.add_argument("--sctp-udp-port", type=port, action="append", metavar="PORT",
                    help="UDP port carrying SCTP (RFC 6951); repeatable; default 9899")
     p.add_argument("--no-checksum", action="store_true", help="do not verify CRC32c checksums")
 
@@ -37,10 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(p)
     p.add_argument("--json", action="store_true", help="write the JSON document of the report contract")
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of standard output")
-    p.add_argument("--path-max-retrans", type=int, default=5, metavar="N",
+    p.add_argument("--path-max-retrans", type=_bounded(0, 65535, "a retransmission count"), default=5, metavar="N",
                    help="the endpoints' Path.Max.Retrans: an address whose heartbeats go unanswered more than N "
                         "times in a row is reported unreachable (default 5, RFC 9260)")
-    p.add_argument("-j", "--jobs", type=int, metavar="N",
+    p.add_argument("-j", "--jobs", type=_bounded(1, 256, "a number of workers"), metavar="N",
                    help="worker processes (default: one per core, up to 4, for captures over 16 MiB)")
     _add_filter_option(p, "list only the associations with at least one SCTP packet matching EXPR, each analysed "
                           "in full with its unfiltered id; servers that include one of them are kept; captures, "
@@ -48,29 +74,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("follow", help="the user messages of one association, reassembled, in arrival order")
     _add_input_options(p)
-    p.add_argument("-a", "--association", type=int, required=True, metavar="N", help="association id (as in report)")
-    p.add_argument("-s", "--stream", type=int, action="append", metavar="S",
+    p.add_argument("-a", "--association", type=_bounded(1, None, "an association id"), required=True, metavar="N", help="association id (as in report)")
+    p.add_argument("-s", "--stream", type=_bounded(0, 65535, "a stream id"), action="append", metavar="S",
                    help="only stream S (repeatable; default: every stream)")
-    p.add_argument("-m", "--message", type=int, metavar="K", help="only the K-th message listed (1-based)")
+    p.add_argument("-m", "--message", type=_bounded(1, None, "a message number"), metavar="K", help="only the K-th message listed (1-based)")
     p.add_argument("--save", metavar="OUT", help="also write the raw bytes of every message listed to OUT, one "
                                                  "after the other")
 
     p = sub.add_parser("extract", help="write the frames of some associations to a pcapng")
     _add_input_options(p)
-    p.add_argument("-a", "--association", type=int, nargs="+", required=True, metavar="N",
+    p.add_argument("-a", "--association", type=_bounded(1, None, "an association id"), nargs="+", required=True, metavar="N",
                    help="association id(s), as in report")
     p.add_argument("-w", "--write", required=True, metavar="OUT", help="the pcapng to write ('-': standard output)")
 
     p = sub.add_parser("ladder", help="the ladder diagram of some associations (the Timeline tab) as text, or "
                                       "as an SVG sequence diagram")
     _add_input_options(p)
-    p.add_argument("-a", "--association", type=int, nargs="+", required=True, metavar="N",
+    p.add_argument("-a", "--association", type=_bounded(1, None, "an association id"), nargs="+", required=True, metavar="N",
                    help="association id(s), as in report; several are drawn one after the other")
     p.add_argument("--svg", action="store_true", help="write an SVG sequence diagram instead of text")
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of standard output")
     p.add_argument("--fold", action="store_true", help="text: fold each run of DATA/SACK chunks into one line, "
                                                        "as the Timeline tab first shows it")
-    p.add_argument("--width", type=int, metavar="COLUMNS", help="text: line width (default: wide enough for "
+    p.add_argument("--width", type=_bounded(20, 100000, "a line width"), metavar="COLUMNS", help="text: line width (default: wide enough for "
                                                                 "every label)")
 
     p = sub.add_parser("open", help="the terminal UI (the default for `sctpscope FILE`; `sctpscope` alone picks "
@@ -80,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="decode with tshark too and list every field where the two disagree")
     _add_input_options(p, many=False)
-    p.add_argument("--max", type=int, default=200, metavar="N", help="list at most N disagreements (default 200)")
+    p.add_argument("--max", type=_bounded(0, None, "a count"), default=200, metavar="N", help="list at most N disagreements (default 200)")
     _add_live_parsers(sub)
     return ap
 
@@ -312,10 +338,10 @@ def _add_live_parsers(sub) -> None:
                         "tshark: pyshark's LiveCapture (dumpcap into tshark), where only Wireshark's tools may "
                         "capture; slower (~10,000 packets/s), drop counts known at the end; dumpcap: dumpcap's "
                         "pcapng read from a pipe, as fast as af_packet, drop counts known at the end")
-    p.add_argument("--sctp-udp-port", type=int, action="append", metavar="PORT",
+    p.add_argument("--sctp-udp-port", type=port, action="append", metavar="PORT",
                    help="UDP port carrying SCTP (RFC 6951); repeatable; default 9899")
     p.add_argument("--no-checksum", action="store_true", help="do not verify CRC32c checksums")
-    p.add_argument("--path-max-retrans", type=int, default=5, metavar="N",
+    p.add_argument("--path-max-retrans", type=_bounded(0, 65535, "a retransmission count"), default=5, metavar="N",
                    help="the endpoints' Path.Max.Retrans (see report; default 5)")
 
     p = sub.add_parser("interfaces", help="list the interfaces live capture can use")
