@@ -178,9 +178,17 @@ def cmd_report(args: argparse.Namespace, out) -> int:
     else:
         doc = run_report(args.files, _ports(args), not args.no_checksum, args.jobs, args.path_max_retrans)
     if args.json:
-        from sctpscope.export.formats import report_json
+        from sctpscope.export.formats import write_report_json
 
-        text = report_json(doc)
+        if args.output:         # written as it is encoded (a report of 100,000 associations is never one string)
+            try:
+                with open(args.output, "w", encoding="utf-8") as f:
+                    write_report_json(doc, f)
+            except OSError as exc:
+                raise SctpscopeError(f"cannot write {args.output}: {exc.strerror}") from None
+        else:
+            write_report_json(doc, out)
+        return 0
     else:
         from sctpscope.report.summary import render_summary
         text = render_summary(doc)
