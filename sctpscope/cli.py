@@ -287,7 +287,20 @@ def cmd_open(args: argparse.Namespace) -> int:
     from sctpscope.tui import run   # textual is imported only now
 
     run(args.files, sctp_udp_ports=_ports(args), verify=not args.no_checksum)
+    _exit_now(0)
     return 0
+
+
+def _exit_now(code: int) -> None:
+    """After the terminal UI: leave at once. The terminal is restored and the state files are written by now;
+    freeing the analysis of a big capture object by object would make `q` take seconds (a worker still
+    decoding is abandoned too)."""
+    for f in (sys.stdout, sys.stderr):
+        try:
+            f.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def cmd_recent(out) -> int:
@@ -306,6 +319,7 @@ def cmd_recent(out) -> int:
         from sctpscope.tui import run   # textual is imported only now
 
         run([])
+        _exit_now(0)
         return 0
     for line in recent_lines(entries):
         out.write(line + "\n")

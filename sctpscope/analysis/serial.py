@@ -41,7 +41,7 @@ class SeenSet:
         self.start = 0                  # the first number seen (once floor is set); lower ones are kept in `below`
         self.floor: int | None = None
         self.above: set[int] = set()
-        self.below: set[int] = set()
+        self.below: set[int] | None = None     # made at its first use (rare)
         self.cap = cap
         self.evicted = 0
 
@@ -52,10 +52,13 @@ class SeenSet:
             self.start = self.floor = n
             return False
         if n < self.start:
-            if n in self.below:
+            below = self.below
+            if below is None:
+                below = self.below = set()
+            if n in below:
                 return True
-            if len(self.below) < self.cap:
-                self.below.add(n)
+            if len(below) < self.cap:
+                below.add(n)
             return False
         if n <= floor or n in self.above:
             return True
@@ -76,7 +79,7 @@ class SeenSet:
         if self.floor is None:
             return False
         if n < self.start:
-            return n in self.below
+            return self.below is not None and n in self.below
         return n <= self.floor or n in self.above
 
     def missing(self) -> int:

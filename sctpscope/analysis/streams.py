@@ -348,7 +348,8 @@ class DataFlow:
         unacked = 0
         while out and out[0][0] <= u:
             t = out.popleft()[0]
-            karn.discard(t)
+            if karn is not None:
+                karn.discard(t)
             i = bisect_right(starts, t) - 1
             if not (i >= 0 and t <= stops[i]) and (counted is None or t not in counted):
                 unacked += 1
