@@ -585,7 +585,8 @@ class Association:
             self.good_checksums[mine] += other.good_checksums[theirs]
             self.init_count[mine] += other.init_count[theirs]
             bad = other.first_bad[theirs]
-            if bad is not None and (self.first_bad[mine] is None or bad < self.first_bad[mine]):
+            had = self.first_bad[mine]
+            if bad is not None and (had is None or bad < had):
                 self.first_bad[mine] = bad
         for path, ps in other.paths.items():
             mine_ps = self.paths.get(path)
