@@ -71,6 +71,8 @@ MAX_EVENTS: Final = 10000           # events kept per association
 MAX_PATH_CHANGES: Final = 1000      # primary path changes kept per association
 MAX_ABORT_CAUSES: Final = 256       # causes listed for the ABORT that ended an association
 
+_NO_ADDRESSES: Final[set[tuple[int, str]]] = set()     # shared, never added to (see _heartbeat)
+
 EXTENSION_CHUNKS: Final = {FORWARD_TSN: "PR-SCTP", AUTH: "AUTH", ASCONF: "ASCONF", RE_CONFIG: "RE-CONFIG",
                     I_DATA: "I-DATA", NR_SACK: "NR-SACK", 129: "PKTDROP", 132: "PAD"}
 
@@ -185,7 +187,7 @@ class Association:
         # Per (sender side, destination address): a heartbeat outstanding?, error count, unreachable?
         self.hb_outstanding: dict[tuple[int, str], bool] = {}
         self.path_errors: dict[tuple[int, str], int] = {}
-        self.unreachable: set[tuple[int, str]] = set()
+        self.unreachable: set[tuple[int, str]] = _NO_ADDRESSES     # its own set from the first one on
         self.restart_of: Association | None = None   # the association this one restarted
         self.collision = False                       # INIT collision folded in (RFC 9260 §5.2.1)
         self.init_count = [0, 0]
@@ -357,6 +359,8 @@ class Association:
         if self.hb_outstanding.get(key):
             n = self.path_errors[key] = self.path_errors.get(key, 0) + 1
             if n > self.pmr and key not in self.unreachable:
+                if self.unreachable is _NO_ADDRESSES:
+                    self.unreachable = set()
                 self.unreachable.add(key)
                 self.event(rec.ts, rec.frame, "PEER_ADDR_CHANGE", side, address=rec.dst, state="ADDR_UNREACHABLE",
                            evidence=f"{n} heartbeats unanswered")

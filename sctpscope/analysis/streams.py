@@ -30,6 +30,15 @@ FLAG_B: Final = 0x02
 FLAG_U: Final = 0x04
 
 
+# Shared empty maps: a DataFlow holds one of these until it stores its first entry (then its own dict), so
+# that the many directions of a big capture that never retransmit nor fragment cost nothing for them. Only
+# ever read (or popped from when holding the key, which they never do).
+_NO_RETX: dict[int, int] = {}
+_NO_RUNS: dict[int, list[int]] = {}
+_NO_ENDS: dict[int, int] = {}
+_NO_MESSAGES: dict[tuple[int, bool, int], list] = {}
+
+
 def _same_message(a: list[int], b: list[int]) -> bool:
     """Can two runs of DATA fragments be parts of one message: one stream, one U bit, and (ordered) one SSN?"""
     return a[2] == b[2] and a[4] & FLAG_U == b[4] & FLAG_U and (a[4] & FLAG_U != 0 or a[3] == b[3])
@@ -161,17 +170,17 @@ class DataFlow:
         self.streams: dict[int, StreamStats] = {}
         self.data_chunks = 0
         self.retransmissions = 0
-        self.retx_count: dict[int, int] = {}
+        self.retx_count: dict[int, int] = _NO_RETX
         # DATA fragments waiting for their message, as runs of contiguous TSNs that can be one message (one
         # stream, U bit and, ordered, SSN; no E before the last, no B after the first), whatever their length:
         # first unwrapped TSN -> [first TSN, last TSN, sid, ssn, first's flags, last's flags, ppid, fragments,
         # bytes]; and last TSN -> first TSN. A fragment joins its neighbours' runs in O(1).
-        self.pending: dict[int, list[int]] = {}
-        self.pending_ends: dict[int, int] = {}
+        self.pending: dict[int, list[int]] = _NO_RUNS
+        self.pending_ends: dict[int, int] = _NO_ENDS
         # I-DATA messages being reassembled: (sid, unordered, mid) -> [ppid, fragments from FSN 0 on without a
         # hole, their bytes, {fsn: length} of those beyond a hole, last fsn, chunks, TSNs (at most
         # MAX_MESSAGE_TSNS), highest TSN]
-        self.ipending: dict[tuple[int, bool, int], list] = {}
+        self.ipending: dict[tuple[int, bool, int], list] = _NO_MESSAGES
         self.iahead = 0                 # fragments held beyond a hole, all I-DATA messages together
         #: messages the last FORWARD-TSN / I-FORWARD-TSN abandoned after their first fragment had been sent:
         #: (sid, ssn or mid, unordered, fragments from the first on without a hole, their bytes)
@@ -199,6 +208,8 @@ class DataFlow:
         self.retransmissions += 1
         n = self.retx_count.get(u, 1) + 1
         if len(self.retx_count) < MAX_RETX_TRACKED or u in self.retx_count:
+            if self.retx_count is _NO_RETX:
+                self.retx_count = {}
             self.retx_count[u] = n
         return u, True, n
 
@@ -269,6 +280,9 @@ class DataFlow:
                 run[8] += nxt[8]
         if run[4] & FLAG_B and run[5] & FLAG_E:
             return st.message(bool(run[4] & FLAG_U), run[3], run[6], run[7])
+        if pending is _NO_RUNS:
+            pending = self.pending = {}
+            ends = self.pending_ends = {}
         pending[run[0]] = run
         ends[run[1]] = run[0]
         return False
@@ -295,6 +309,8 @@ class DataFlow:
                 old = self.ipending.pop(next(iter(self.ipending)))
                 self.fragments_dropped += old[1] + len(old[3])
                 self.iahead -= len(old[3])
+            if self.ipending is _NO_MESSAGES:
+                self.ipending = {}
             m = self.ipending[key] = [None, 0, 0, {}, None, 0, set(), u]
         fsn = 0 if flags & FLAG_B else c.fsn
         if flags & FLAG_B:
@@ -386,7 +402,8 @@ class DataFlow:
                 t = x + 1
             if t <= u and t not in ends:
                 messages += 1
-            seen.above.difference_update(passed)
+            if passed:
+                seen.above.difference_update(passed)
             while u + 1 in seen.above:
                 u += 1
                 seen.above.discard(u)
