@@ -158,12 +158,14 @@ def cmd_packets(args: argparse.Namespace, out) -> int:
 
 
 def run_report(files: Sequence[str], ports: tuple[int, ...], verify: bool, jobs: int | None = None,
-               path_max_retrans: int = 5) -> dict:
-    """Stream the files once (per worker) and build the contract document."""
+               path_max_retrans: int = 5, stream: bool = False) -> dict:
+    """Stream the files once (per worker) and build the contract document. `stream`: in one process, the
+    associations are a runner.OneByOne, for export.formats.write_report_json only (written once)."""
     from sctpscope.analysis.runner import analyse
     from sctpscope.report.document import build_report
 
-    res = analyse(files, sctp_udp_ports=ports, verify=verify, jobs=jobs, path_max_retrans=path_max_retrans)
+    res = analyse(files, sctp_udp_ports=ports, verify=verify, jobs=jobs, path_max_retrans=path_max_retrans,
+                  stream=stream)
     return build_report(res.infos, res.totals, res.associations, res.unassociated())
 
 
@@ -176,7 +178,8 @@ def cmd_report(args: argparse.Namespace, out) -> int:
         doc, outcome = filtered_report(args.files, flt, sctp_udp_ports=_ports(args), verify=not args.no_checksum,
                                        path_max_retrans=args.path_max_retrans)
     else:
-        doc = run_report(args.files, _ports(args), not args.no_checksum, args.jobs, args.path_max_retrans)
+        doc = run_report(args.files, _ports(args), not args.no_checksum, args.jobs, args.path_max_retrans,
+                         stream=bool(args.json))
     if args.json:
         from sctpscope.export.formats import write_report_json
 

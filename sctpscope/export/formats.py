@@ -119,11 +119,27 @@ def report_json(doc: dict) -> str:
 def write_report_json(doc: dict, out) -> None:
     """Write the report document to the text stream `out` as it is encoded, one list item (an association)
     at a time: the same text as json.dumps(doc, indent=1) + newline, without ever holding all of it (nor
-    the encoder's pieces of all of it) in memory."""
+    the encoder's pieces of all of it) in memory. `doc["associations"]` may be an iterable made once (a
+    runner.OneByOne): each dict is then written and dropped, and `servers` computed from what it needs."""
+    from sctpscope.analysis.servers import server_view, servers
+
+    assocs = doc.get("associations")
+    views: list[dict] | None = None
+    if assocs is not None and not isinstance(assocs, list):
+        views = []
+        doc = dict(doc, associations=(views.append(server_view(a)) or a for a in assocs))
     out.write("{")
     for n, (key, value) in enumerate(doc.items()):
         out.write(("," if n else "") + "\n " + json.dumps(key) + ": ")
-        if isinstance(value, list) and value:
+        if key == "servers" and views is not None:
+            value = servers(views)
+        if not isinstance(value, (list, dict, str, int, float, bool, type(None))):     # the one-by-one dicts
+            first = True
+            for item in value:
+                out.write(("[" if first else ",") + "\n  " + json.dumps(item, indent=1).replace("\n", "\n  "))
+                first = False
+            out.write("[]" if first else "\n ]")
+        elif isinstance(value, list) and value:
             out.write("[")
             for i, item in enumerate(value):
                 # JSON strings hold no raw newline: every newline is the encoder's, indented one level more
