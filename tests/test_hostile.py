@@ -155,3 +155,38 @@ def test_udp_port_checked_by_argparse(command, value, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "argument --sctp-udp-port" in err and "1-65535" in err and "Traceback" not in err
+
+
+def test_many_associations_one_server(tmp_path, capsys):
+    """Item 11: 3,000 associations one after the other to 198.18.0.2:6000: one server of 3,000 associations,
+    never two up at once (the generator closes each before the next begins), in seconds; the JSON written
+    one association at a time is the text of the whole document encoded at once."""
+    import json
+    path = h.many_associations(tmp_path / "many.pcap", 3000)
+    t0 = time.monotonic()
+    assert main(["report", "--json", "-j", "1", str(path)]) == 0
+    assert time.monotonic() - t0 < 30
+    text = capsys.readouterr().out
+    doc = json.loads(text)
+    assert len(doc["associations"]) == doc["totals"]["associations"] == 3000
+    assert [(s["port"], len(s["associations"]), s["max_concurrent"], s["closed_while_others_open"])
+            for s in doc["servers"]] == [(6000, 3000, 1, 0)]
+    assert all(a["state"] == "closed" and a["truncated"] == {"events": 0, "anomalies": 0, "primary_path_changes": 0,
+                                                             "abort_causes": 0, "pending_fragments": 0}
+               for a in doc["associations"])
+    assert text == json.dumps(report(path), indent=1) + "\n"
+
+
+def test_closed_while_others_open_matches_the_definition():
+    """servers' O(n log n) count: a span counts when another one, begun before its end, ends after it."""
+    import random
+    from sctpscope.analysis.servers import _ended_early
+    rng = random.Random(15)
+    for _ in range(2000):
+        spans = []
+        for _ in range(rng.randint(0, 9)):
+            a = rng.randint(0, 6)
+            spans.append((float(a), float(a + rng.randint(0, 4))))
+        expected = sum(1 for i, s in enumerate(spans)
+                       if any(o[1] > s[1] and o[0] < s[1] for j, o in enumerate(spans) if j != i))
+        assert _ended_early(spans) == expected, spans
