@@ -289,8 +289,8 @@ def cmd_open(args: argparse.Namespace) -> int:
     check_inputs(args.files)
     from sctpscope.tui import run   # textual is imported only now
 
-    run(args.files, sctp_udp_ports=_ports(args), verify=not args.no_checksum)
-    _exit_now(0)
+    if run(args.files, sctp_udp_ports=_ports(args), verify=not args.no_checksum) is True:
+        _exit_now(0)            # the app ran and was quit
     return 0
 
 
@@ -301,7 +301,7 @@ def _exit_now(code: int) -> None:
     for f in (sys.stdout, sys.stderr):
         try:
             f.flush()
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):
             pass
     os._exit(code)
 
@@ -321,8 +321,8 @@ def cmd_recent(out) -> int:
     if out.isatty():
         from sctpscope.tui import run   # textual is imported only now
 
-        run([])
-        _exit_now(0)
+        if run([]) is True:
+            _exit_now(0)
         return 0
     for line in recent_lines(entries):
         out.write(line + "\n")
