@@ -5,6 +5,7 @@ bookmarked frames) is sctpscope.state's; exports (x) are written by sctpscope.ex
 
 from __future__ import annotations
 
+import sys
 import threading
 
 from collections.abc import Sequence
@@ -115,6 +116,8 @@ class SctpscopeApp(App):
         ix = self.indexer
         budget = FIRST_STEP
         ready = self._applied
+        # The interpreter hands over between threads every millisecond (not 5): a key waits less behind a step
+        sys.setswitchinterval(0.001)
         while not worker.is_cancelled:
             done = ix.step(budget, lambda: worker.is_cancelled)
             if worker.is_cancelled:

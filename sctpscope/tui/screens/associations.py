@@ -24,7 +24,7 @@ from sctpscope.tui.format import association_row, filter_error_text, safe
 from sctpscope.tui.widgets.assoctable import AssociationTable
 
 
-SLICE = 2000                # associations taken into the list per turn of the event loop
+SLICE = 200                 # associations taken into the list per turn of the event loop (~20-50 ms)
 REFRESH_EVERY = 0.25        # seconds between two sorts of the list while indexing, at least
 
 
