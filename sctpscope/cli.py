@@ -13,12 +13,38 @@ from sctpscope.errors import SctpscopeError
 from sctpscope.text import escape_text
 
 
+def port(text: str) -> int:
+    """argparse type of a port number: an integer 1-65535 (0 is no port on the wire to match)."""
+    try:
+        n = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)") from None
+    if not 1 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"{n} is not a port number: ports are 1-65535")
+    return n
+
+
+def _bounded(lo: int, hi: int | None = None, what: str = "a number"):
+    """argparse type of an integer in lo..hi (hi None: no upper bound)."""
+    def check(text: str) -> int:
+        try:
+            n = int(text, 0)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if n < lo or (hi is not None and n > hi):
+            raise argparse.ArgumentTypeError(f"{n}: {what} must be " +
+                                             (f"{lo}-{hi}" if hi is not None else f"at least {lo}"))
+        return n
+    check.__name__ = what
+    return check
+
+
 def _add_input_options(p: argparse.ArgumentParser, many: bool = True) -> None:
     p.add_argument("files", nargs="+" if many else 1, metavar="FILE",
                    help="pcap or pcapng capture (gzip-compressed too)" + (
                        "; several files, a directory or a glob are read as one capture, in the order of "
                        "their first timestamps (a ring buffer set)" if many else ""))
-    p.add_argument("--sctp-udp-port", type=int, action="append", metavar="PORT",
+    p.add_argument("--sctp-udp-port", type=port, action="append", metavar="PORT",
                    help="UDP port carrying SCTP (RFC 6951); repeatable; default 9899")
     p.add_argument("--no-checksum", action="store_true", help="do not verify CRC32c checksums")
 
@@ -38,10 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(p)
     p.add_argument("--json", action="store_true", help="write the JSON document of the report contract")
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of standard output")
-    p.add_argument("--path-max-retrans", type=int, default=5, metavar="N",
+    p.add_argument("--path-max-retrans", type=_bounded(0, 65535, "a retransmission count"), default=5, metavar="N",
                    help="the endpoints' Path.Max.Retrans: an address whose heartbeats go unanswered more than N "
                         "times in a row is reported unreachable (default 5, RFC 9260)")
-    p.add_argument("-j", "--jobs", type=int, metavar="N",
+    p.add_argument("-j", "--jobs", type=_bounded(1, 256, "a number of workers"), metavar="N",
                    help="worker processes (default: one per core for captures over 16 MiB); never more than the "
                         "sampled port pairs can use: an association is not split (-v says why)")
     p.add_argument("--dask", metavar="ADDRESS", help="run the workers' shares as tasks on the dask.distributed "
@@ -54,29 +80,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("follow", help="the user messages of one association, reassembled, in arrival order")
     _add_input_options(p)
-    p.add_argument("-a", "--association", type=int, required=True, metavar="N", help="association id (as in report)")
-    p.add_argument("-s", "--stream", type=int, action="append", metavar="S",
+    p.add_argument("-a", "--association", type=_bounded(1, None, "an association id"), required=True, metavar="N", help="association id (as in report)")
+    p.add_argument("-s", "--stream", type=_bounded(0, 65535, "a stream id"), action="append", metavar="S",
                    help="only stream S (repeatable; default: every stream)")
-    p.add_argument("-m", "--message", type=int, metavar="K", help="only the K-th message listed (1-based)")
+    p.add_argument("-m", "--message", type=_bounded(1, None, "a message number"), metavar="K", help="only the K-th message listed (1-based)")
     p.add_argument("--save", metavar="OUT", help="also write the raw bytes of every message listed to OUT, one "
                                                  "after the other")
 
     p = sub.add_parser("extract", help="write the frames of some associations to a pcapng")
     _add_input_options(p)
-    p.add_argument("-a", "--association", type=int, nargs="+", required=True, metavar="N",
+    p.add_argument("-a", "--association", type=_bounded(1, None, "an association id"), nargs="+", required=True, metavar="N",
                    help="association id(s), as in report")
     p.add_argument("-w", "--write", required=True, metavar="OUT", help="the pcapng to write ('-': standard output)")
 
     p = sub.add_parser("ladder", help="the ladder diagram of some associations (the Timeline tab) as text, or "
                                       "as an SVG sequence diagram")
     _add_input_options(p)
-    p.add_argument("-a", "--association", type=int, nargs="+", required=True, metavar="N",
+    p.add_argument("-a", "--association", type=_bounded(1, None, "an association id"), nargs="+", required=True, metavar="N",
                    help="association id(s), as in report; several are drawn one after the other")
     p.add_argument("--svg", action="store_true", help="write an SVG sequence diagram instead of text")
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of standard output")
     p.add_argument("--fold", action="store_true", help="text: fold each run of DATA/SACK chunks into one line, "
                                                        "as the Timeline tab first shows it")
-    p.add_argument("--width", type=int, metavar="COLUMNS", help="text: line width (default: wide enough for "
+    p.add_argument("--width", type=_bounded(20, 100000, "a line width"), metavar="COLUMNS", help="text: line width (default: wide enough for "
                                                                 "every label)")
 
     p = sub.add_parser("open", help="the terminal UI (the default for `sctpscope FILE`; `sctpscope` alone picks "
@@ -86,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="decode with tshark too and list every field where the two disagree")
     _add_input_options(p, many=False)
-    p.add_argument("--max", type=int, default=200, metavar="N", help="list at most N disagreements (default 200)")
+    p.add_argument("--max", type=_bounded(0, None, "a count"), default=200, metavar="N", help="list at most N disagreements (default 200)")
     _add_live_parsers(sub)
     return ap
 
@@ -138,8 +164,10 @@ def cmd_packets(args: argparse.Namespace, out) -> int:
 
 
 def run_report(files: Sequence[str], ports: tuple[int, ...], verify: bool, jobs: int | None = None,
-               path_max_retrans: int = 5, dask: str | None = None, verbose: bool = False) -> dict:
-    """Stream the files once (per worker) and build the contract document."""
+               path_max_retrans: int = 5, dask: str | None = None, verbose: bool = False,
+               stream: bool = False) -> dict:
+    """Stream the files once (per worker) and build the contract document. `stream`: in one process, the
+    associations are a runner.OneByOne, for export.formats.write_report_json only (written once)."""
     from sctpscope.report.document import build_report
 
     notes: list[str] = []
@@ -152,7 +180,7 @@ def run_report(files: Sequence[str], ports: tuple[int, ...], verify: bool, jobs:
         from sctpscope.analysis.runner import analyse
 
         res = analyse(files, sctp_udp_ports=ports, verify=verify, jobs=jobs, path_max_retrans=path_max_retrans,
-                      notes=notes)
+                      notes=notes, stream=stream)
     if verbose:
         for note in notes:
             print(f"sctpscope: {note}", file=sys.stderr)
@@ -171,11 +199,19 @@ def cmd_report(args: argparse.Namespace, out) -> int:
                                        path_max_retrans=args.path_max_retrans)
     else:
         doc = run_report(args.files, _ports(args), not args.no_checksum, args.jobs, args.path_max_retrans,
-                         args.dask, args.verbose)
+                         args.dask, args.verbose, stream=bool(args.json))
     if args.json:
-        from sctpscope.export.formats import report_json
+        from sctpscope.export.formats import write_report_json
 
-        text = report_json(doc)
+        if args.output:         # written as it is encoded (a report of 100,000 associations is never one string)
+            try:
+                with open(args.output, "w", encoding="utf-8") as f:
+                    write_report_json(doc, f)
+            except OSError as exc:
+                raise SctpscopeError(f"cannot write {args.output}: {exc.strerror}") from None
+        else:
+            write_report_json(doc, out)
+        return 0
     else:
         from sctpscope.report.summary import render_summary
         text = render_summary(doc)
@@ -276,8 +312,21 @@ def cmd_open(args: argparse.Namespace) -> int:
     check_inputs(args.files)
     from sctpscope.tui import run   # textual is imported only now
 
-    run(args.files, sctp_udp_ports=_ports(args), verify=not args.no_checksum)
+    if run(args.files, sctp_udp_ports=_ports(args), verify=not args.no_checksum) is True:
+        _exit_now(0)            # the app ran and was quit
     return 0
+
+
+def _exit_now(code: int) -> None:
+    """After the terminal UI: leave at once. The terminal is restored and the state files are written by now;
+    freeing the analysis of a big capture object by object would make `q` take seconds (a worker still
+    decoding is abandoned too)."""
+    for f in (sys.stdout, sys.stderr):
+        try:
+            f.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    os._exit(code)
 
 
 def cmd_recent(out) -> int:
@@ -295,7 +344,8 @@ def cmd_recent(out) -> int:
     if out.isatty():
         from sctpscope.tui import run   # textual is imported only now
 
-        run([])
+        if run([]) is True:
+            _exit_now(0)
         return 0
     for line in recent_lines(entries):
         out.write(line + "\n")
@@ -336,10 +386,10 @@ def _add_live_parsers(sub) -> None:
                         "tshark: pyshark's LiveCapture (dumpcap into tshark), where only Wireshark's tools may "
                         "capture; slower (~10,000 packets/s), drop counts known at the end; dumpcap: dumpcap's "
                         "pcapng read from a pipe, as fast as af_packet, drop counts known at the end")
-    p.add_argument("--sctp-udp-port", type=int, action="append", metavar="PORT",
+    p.add_argument("--sctp-udp-port", type=port, action="append", metavar="PORT",
                    help="UDP port carrying SCTP (RFC 6951); repeatable; default 9899")
     p.add_argument("--no-checksum", action="store_true", help="do not verify CRC32c checksums")
-    p.add_argument("--path-max-retrans", type=int, default=5, metavar="N",
+    p.add_argument("--path-max-retrans", type=_bounded(0, 65535, "a retransmission count"), default=5, metavar="N",
                    help="the endpoints' Path.Max.Retrans (see report; default 5)")
 
     p = sub.add_parser("interfaces", help="list the interfaces live capture can use")

@@ -497,8 +497,8 @@ async def test_list_fills_in_while_indexing(monkeypatch):
     seen = []
     original = AssociationsScreen.apply_progress
 
-    def spy(screen, progress):
-        original(screen, progress)
+    def spy(screen, progress, **kw):
+        original(screen, progress, **kw)
         table = screen.query_one("#associations")
         seen.append((progress.done, table.row_count(), screen.query_one("#progress").display))
     monkeypatch.setattr(AssociationsScreen, "apply_progress", spy)

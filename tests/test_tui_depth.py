@@ -242,6 +242,8 @@ async def test_statistics_screen_counts_chunks_per_side():
         await pilot.press("i")
         await pilot.pause()
         assert isinstance(app.screen, StatisticsScreen)
+        await app.workers.wait_for_complete()       # the statistics are computed in a worker
+        await pilot.pause()
         table = app.screen.query_one("#stats-chunks", DataTable)
         cells = [[c.plain for c in table.get_row_at(i)] for i in range(table.row_count)]
         mine = []

@@ -65,6 +65,14 @@ P_ADD_OUT: Final = 17
 RESULT_PERFORMED: Final = 1       # RFC 6525 §4.4 Re-configuration Response results
 RESULT_IN_PROGRESS: Final = 6
 
+# Caps of the lists that grow with packets (the same in every build); what they leave out is counted in the
+# association's `truncated` object.
+MAX_EVENTS: Final = 10000           # events kept per association
+MAX_PATH_CHANGES: Final = 1000      # primary path changes kept per association
+MAX_ABORT_CAUSES: Final = 256       # causes listed for the ABORT that ended an association
+
+_NO_ADDRESSES: Final[set[tuple[int, str]]] = set()     # shared, never added to (see _heartbeat)
+
 EXTENSION_CHUNKS: Final = {FORWARD_TSN: "PR-SCTP", AUTH: "AUTH", ASCONF: "ASCONF", RE_CONFIG: "RE-CONFIG",
                     I_DATA: "I-DATA", NR_SACK: "NR-SACK", 129: "PKTDROP", 132: "PAD"}
 
@@ -165,6 +173,10 @@ class Association:
         self.paths: dict[tuple[str, str], PathStats] = {}
         self.primary: list[PathStats | None] = [None, None]     # path of the latest new DATA per sender
         self.primary_changes: list[dict] = []
+        self.events_dropped = 0
+        self.path_changes_dropped = 0
+        self.abort_causes_dropped = 0
+        self.authenticated = [False, False]      # AUTHENTICATION told to each endpoint
         self.heartbeats: dict[tuple[int, bytes], tuple[float, tuple[str, str]]] = {}
         #: HEARTBEAT ACKs captured before their HEARTBEAT (captures merged from two points are not always in
         #: time order): (side of the HEARTBEAT, heartbeat info) -> time of the ACK
@@ -176,7 +188,7 @@ class Association:
         # Per (sender side, destination address): a heartbeat outstanding?, error count, unreachable?
         self.hb_outstanding: dict[tuple[int, str], bool] = {}
         self.path_errors: dict[tuple[int, str], int] = {}
-        self.unreachable: set[tuple[int, str]] = set()
+        self.unreachable: set[tuple[int, str]] = _NO_ADDRESSES     # its own set from the first one on
         self.restart_of: Association | None = None   # the association this one restarted
         self.collision = False                       # INIT collision folded in (RFC 9260 §5.2.1)
         self.init_count = [0, 0]
@@ -184,6 +196,9 @@ class Association:
 
     # -- helpers -------------------------------------------------------------------------------------
     def event(self, ts: float, frame: int, kind: str, endpoint: int | None, **extra) -> None:
+        if len(self.events) >= MAX_EVENTS:
+            self.events_dropped += 1
+            return
         ev = {"ts": ts, "frame": frame, "type": kind}
         if endpoint is not None:
             ev["endpoint"] = SIDE_NAMES[endpoint]
@@ -308,7 +323,9 @@ class Association:
         elif new:
             old = self.primary[side]
             if old is not ps:
-                if old is not None:
+                if old is not None and len(self.primary_changes) >= MAX_PATH_CHANGES:
+                    self.path_changes_dropped += 1
+                elif old is not None:
                     self.primary_changes.append({"frame": rec.frame, "ts": rec.ts, "by": SIDE_NAMES[side],
                                                  "from": [old.src, old.dst], "to": [ps.src, ps.dst]})
                 self.primary[side] = ps
@@ -344,6 +361,8 @@ class Association:
         if self.hb_outstanding.get(key):
             n = self.path_errors[key] = self.path_errors.get(key, 0) + 1
             if n > self.pmr and key not in self.unreachable:
+                if self.unreachable is _NO_ADDRESSES:
+                    self.unreachable = set()
                 self.unreachable.add(key)
                 self.event(rec.ts, rec.frame, "PEER_ADDR_CHANGE", side, address=rec.dst, state="ADDR_UNREACHABLE",
                            evidence=f"{n} heartbeats unanswered")
@@ -366,8 +385,10 @@ class Association:
                            state="ADDR_AVAILABLE", evidence="heartbeat answered")
 
     def _abort(self, c, side: int, rec, ps) -> None:
-        causes = [{"code": x.code, "name": x.name, "detail": cause_detail(x)} for x in c.causes]
         if not self.aborted and not self.closed:
+            causes = [{"code": x.code, "name": x.name, "detail": cause_detail(x)}
+                      for x in c.causes[:MAX_ABORT_CAUSES]]
+            self.abort_causes_dropped = max(0, len(c.causes) - MAX_ABORT_CAUSES)
             self.aborted = True
             self.ending = {"kind": "abort", "by": SIDE_NAMES[side], "first_frame": rec.frame,
                            "abort_causes": causes, "t_bit": bool(c.flags & 1)}
@@ -402,7 +423,11 @@ class Association:
         ep = self.eps[side]
         for p in c.params:
             if p.type in (P_ADD_IP, P_DEL_IP, P_SET_PRIMARY):
+                # the address parameter it carries; any other parameter nested there (an Add IP inside a Set
+                # Primary) names no address
                 addr = getattr(p.address, "address", None) if p.address is not None else None
+                if not isinstance(addr, str):
+                    addr = None
                 if addr:
                     ep.addresses.add(addr)
                 what = {P_ADD_IP: "ADDR_ADDED", P_DEL_IP: "ADDR_REMOVED", P_SET_PRIMARY: "ADDR_MADE_PRIM"}[p.type]
@@ -456,6 +481,9 @@ class Association:
         total = None
         if self.stream_counts:
             total = self.stream_counts[asker] = (self.stream_counts[asker] or 0) + n
+        if len(self.events) >= MAX_EVENTS:
+            self.events_dropped += 2
+            return
         told = {"type": "STREAM_CHANGE", "endpoint": SIDE_NAMES[1 - asker], "direction": DIRECTIONS[asker],
                 "added": n, "streams": total}
         at = len(self.events)
@@ -489,7 +517,8 @@ class Association:
                        fragments=fragments, bytes=size)
 
     def _auth(self, c, side: int, rec, ps) -> None:
-        if not any(e["type"] == "AUTHENTICATION" and e.get("endpoint") == SIDE_NAMES[1 - side] for e in self.events):
+        if not self.authenticated[1 - side]:
+            self.authenticated[1 - side] = True
             self.event(rec.ts, rec.frame, "AUTHENTICATION", 1 - side, key_id=c.shared_key_id)
 
     # -- the contract record -------------------------------------------------------------------------
@@ -542,8 +571,9 @@ class Association:
                 self.event(self.end, self.last_frame, "CANT_STR_ASSOC", INITIATOR)
         if self.restart_of is not None:
             self.anomaly(self.first_frame, "restart", restart_detail(self.restart_of.id))
-        self.anomalies.sort(key=lambda a: a["frame"])
-        self.events.sort(key=lambda e: e["frame"])
+        # a finding or an event that names no frame (None) goes last rather than stopping the sort
+        self.anomalies.sort(key=_by_frame)
+        self.events.sort(key=_by_frame)
         for ev in self.events:
             if isinstance(ev.get("new_association"), Association):
                 ev["new_association"] = ev["new_association"].id
@@ -563,6 +593,10 @@ class Association:
             self.checksums[mine].update(other.checksums[theirs])
             self.good_checksums[mine] += other.good_checksums[theirs]
             self.init_count[mine] += other.init_count[theirs]
+            bad = other.first_bad[theirs]
+            had = self.first_bad[mine]
+            if bad is not None and (had is None or bad < had):
+                self.first_bad[mine] = bad
         for path, ps in other.paths.items():
             mine_ps = self.paths.get(path)
             if mine_ps is None:
@@ -571,7 +605,16 @@ class Association:
                 mine_ps.packets += ps.packets
                 mine_ps.heartbeats += ps.heartbeats
                 mine_ps.first_frame = min(mine_ps.first_frame, ps.first_frame)
-        self.events.extend(other.events)
+        for ev in other.events:
+            if len(self.events) < MAX_EVENTS:
+                self.events.append(ev)
+            else:
+                self.events_dropped += 1
+        self.events_dropped += other.events_dropped
+        self.path_changes_dropped += other.path_changes_dropped
+        self.anomaly_count += other.anomaly_count - len(other.anomalies)
+        for side in (INITIATOR, RESPONDER):
+            self.authenticated[side] = self.authenticated[side] or other.authenticated[1 - side]
         for x in other.anomalies:
             self.anomaly(x["frame"], x["kind"], x["detail"])
         self.anomaly(other.first_frame, "init_collision",
@@ -581,11 +624,13 @@ class Association:
         """The contract dict as if the capture ended now; the association goes on unchanged (live views,
         progressive indexing)."""
         events, anomalies, count = [dict(e) for e in self.events], list(self.anomalies), self.anomaly_count
+        dropped = self.events_dropped
         try:
             self.finish()
             return self.as_dict()
         finally:
             self.events, self.anomalies, self.anomaly_count = events, anomalies, count
+            self.events_dropped = dropped
 
     def as_dict(self) -> dict:
         streams = []
@@ -625,7 +670,18 @@ class Association:
             "abandoned_messages": {"initiator": flows[0].abandoned, "responder": flows[1].abandoned},
             # acknowledgements of the DATA each side sent (SACKs come from the other side)
             "acknowledgements": {"initiator": flows[0].acks.as_dict(), "responder": flows[1].acks.as_dict()},
+            # what the caps on lists that grow with packets left out (MAX_EVENTS, anomalies.MAX_PER_ASSOCIATION,
+            # MAX_PATH_CHANGES, MAX_ABORT_CAUSES; streams.MAX_PENDING_FRAGMENTS: fragments forgotten)
+            "truncated": {"events": self.events_dropped, "anomalies": self.anomaly_count - len(self.anomalies),
+                          "primary_path_changes": self.path_changes_dropped,
+                          "abort_causes": self.abort_causes_dropped,
+                          "pending_fragments": flows[0].fragments_dropped + flows[1].fragments_dropped},
         }
+
+
+def _by_frame(d: dict) -> tuple[bool, int]:
+    f = d.get("frame")
+    return (True, 0) if f is None else (False, f)
 
 
 def _hb_info(c) -> bytes:

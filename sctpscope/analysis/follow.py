@@ -16,6 +16,7 @@ per direction (the oldest are dropped beyond it and counted in ``fragments_dropp
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -82,8 +83,10 @@ class _Frag:
 class _Direction:
     unwrap: Unwrapper = field(default_factory=lambda: Unwrapper(32))
     seen: SeenSet = field(default_factory=lambda: SeenSet(65536))
-    pending: dict = field(default_factory=dict)          # DATA: unwrapped TSN -> _Frag
-    ipending: dict = field(default_factory=dict)         # I-DATA: (sid, U, MID) -> [_Frag]
+    pending: dict = field(default_factory=dict)          # DATA: first TSN of a run of fragments -> _Run
+    ends: dict = field(default_factory=dict)             # DATA: last TSN of a run -> first TSN
+    ipending: dict = field(default_factory=dict)         # I-DATA: (sid, U, MID) -> _IMessage
+    ahead: int = 0                                       # I-DATA fragments held beyond a hole
     retransmitted_chunks: int = 0
     fragments_dropped: int = 0
     messages: int = 0
@@ -169,57 +172,51 @@ class Follower:
     def _ports(self, side: int) -> tuple[int, int]:
         return self.eps[side][0], self.eps[1 - side][0]
 
-    def _message(self, side: int, frags: list[_Frag], *, ssn, mid, complete: bool, idata: bool) -> Message:
-        first = frags[0]
-        size = sum(f.length for f in frags)
-        if self.keep is None:
-            data = b"".join(f.data for f in frags)
-        else:
-            parts, room = [], self.keep
-            for f in frags:
-                if room <= 0:
-                    break
-                parts.append(f.data[:room])
-                room -= len(parts[-1])
-            data = b"".join(parts)
-        frames = list(dict.fromkeys(f.frame for f in frags))
-        ts = [f.ts for f in frags]
+    def _message(self, side: int, frags, *, ssn, mid, complete: bool, idata: bool) -> Message:
+        """A Message from a list of fragments or a _Run of them."""
+        run = frags if isinstance(frags, _Run) else _Run.of(frags, self.keep)
+        first = run.first
+        data = b"".join(f.data for f in run.frags)
+        if self.keep is not None:
+            data = data[:self.keep]
         sport, dport = self._ports(side)
         self.dirs[side].messages += complete
         return Message(side, first.sid, ssn, mid, bool(first.flags & _U), first.ppid if first.flags & _B else None,
-                       size, frames, min(ts), max(ts), first.u & 0xFFFFFFFF, len(frags), data, len(data) < size,
-                       complete, idata, sport, dport)
+                       run.size, list(run.frames), run.ts_lo, run.ts_hi, first.u & 0xFFFFFFFF, run.count, data,
+                       len(data) < run.size, complete, idata, sport, dport)
 
     def _data(self, d: _Direction, side: int, frag: _Frag, rec) -> Message | None:
         if frag.flags & (_B | _E) == _B | _E:
             return self._message(side, [frag], ssn=frag.ssn, mid=None, complete=True, idata=False)
-        pending = d.pending
-        pending[frag.u] = frag
+        pending, ends = d.pending, d.ends
+        if frag.u in pending or frag.u in ends:
+            d.fragments_dropped += 1
+            return None
+        run = _Run.of([frag], self.keep)
+        # join the runs just before and after (as analysis.streams): O(1) amortised, whatever their lengths
+        if not frag.flags & _B:
+            lo = ends.get(frag.u - 1)
+            prev = pending.get(lo) if lo is not None else None
+            if prev is not None and not prev.last.flags & _E and _same(prev.last, frag):
+                del pending[prev.first.u]
+                del ends[prev.last.u]
+                run = prev.join(run, self.keep)
+        if not run.last.flags & _E:
+            nxt = pending.get(run.last.u + 1)
+            if nxt is not None and not nxt.first.flags & _B and _same(run.first, nxt.first):
+                del pending[nxt.first.u]
+                ends.pop(nxt.last.u, None)
+                run = run.join(nxt, self.keep)
+        if run.first.flags & _B and run.last.flags & _E:
+            return self._message(side, run, ssn=run.first.ssn, mid=None, complete=True, idata=False)
+        pending[run.first.u] = run
+        ends[run.last.u] = run.first.u
         if len(pending) > MAX_PENDING:
             for t in sorted(pending)[: MAX_PENDING // 4]:
-                del pending[t]
-                d.fragments_dropped += 1
-            if frag.u not in pending:
-                return None
-        unordered = frag.flags & _U
-
-        def same(other: _Frag | None) -> bool:
-            return (other is not None and other.sid == frag.sid and other.flags & _U == unordered
-                    and (unordered or other.ssn == frag.ssn))
-        lo = frag.u
-        while not pending[lo].flags & _B:
-            prev = pending.get(lo - 1)
-            if not same(prev) or prev.flags & _E:
-                return None
-            lo -= 1
-        hi = frag.u
-        while not pending[hi].flags & _E:
-            nxt = pending.get(hi + 1)
-            if not same(nxt) or nxt.flags & _B:
-                return None
-            hi += 1
-        frags = [pending.pop(t) for t in range(lo, hi + 1)]
-        return self._message(side, frags, ssn=frags[0].ssn, mid=None, complete=True, idata=False)
+                old = pending.pop(t)
+                ends.pop(old.last.u, None)
+                d.fragments_dropped += old.count
+        return None
 
     def _idata(self, d: _Direction, side: int, frag: _Frag, mid: int, rec) -> Message | None:
         if frag.flags & (_B | _E) == _B | _E:
@@ -229,17 +226,31 @@ class Follower:
         key = (frag.sid, bool(frag.flags & _U), mid)
         got = d.ipending.get(key)
         if got is None:
-            if sum(len(v) for v in d.ipending.values()) >= MAX_PENDING:
-                old = next(iter(d.ipending))
-                d.fragments_dropped += len(d.ipending.pop(old))
-            got = d.ipending[key] = []
-        got.append(frag)
-        ends = [f.ssn for f in got if f.flags & _E]
-        fsns = {f.ssn for f in got}
-        if ends and 0 in fsns and len(fsns) == ends[-1] + 1:
+            if len(d.ipending) >= MAX_PENDING:
+                old = d.ipending.pop(next(iter(d.ipending)))
+                d.fragments_dropped += old.count + len(old.ahead)
+                d.ahead -= len(old.ahead)
+            got = d.ipending[key] = _IMessage()
+        fsn = frag.ssn
+        if frag.flags & _E:
+            got.last = fsn
+        if fsn == got.next:
+            got.add(frag, self.keep)
+            while got.next in got.ahead:
+                got.add(got.ahead.pop(got.next), self.keep)
+                d.ahead -= 1
+        elif fsn < got.next:        # an FSN again (senders number the first two 0): one more part of it
+            got.add(frag, self.keep, advance=False)
+        elif fsn not in got.ahead:
+            if d.ahead < MAX_PENDING:
+                got.ahead[fsn] = frag
+                d.ahead += 1
+            else:
+                d.fragments_dropped += 1
+        if got.last is not None and got.next == got.last + 1 and got.run is not None:
             del d.ipending[key]
-            frags = sorted(got, key=lambda f: (f.ssn, not f.flags & _B, f.flags & _E, f.u))
-            return self._message(side, frags, ssn=None, mid=mid, complete=True, idata=True)
+            d.ahead -= len(got.ahead)
+            return self._message(side, got.run, ssn=None, mid=mid, complete=True, idata=True)
         return None
 
     def finish(self) -> list[Message]:
@@ -247,7 +258,9 @@ class Follower:
         out = self.incomplete()
         for d in self.dirs:
             d.pending.clear()
+            d.ends.clear()
             d.ipending.clear()
+            d.ahead = 0
         return out
 
     def incomplete(self) -> list[Message]:
@@ -255,23 +268,114 @@ class Follower:
         arrival; the Follower goes on as before (a growing association shows them meanwhile)."""
         out = []
         for side, d in enumerate(self.dirs):
-            groups: list[list[_Frag]] = []
-            run: list[_Frag] = []
             for t in sorted(d.pending):
-                f = d.pending[t]
-                if run and (f.flags & _B or run[-1].u + 1 != t or run[-1].flags & _E or run[-1].sid != f.sid):
-                    groups.append(run)
-                    run = []
-                run.append(f)
-            if run:
-                groups.append(run)
-            for g in groups:
-                out.append(self._message(side, g, ssn=g[0].ssn, mid=None, complete=False, idata=False))
+                run = d.pending[t]
+                out.append(self._message(side, run, ssn=run.first.ssn, mid=None, complete=False, idata=False))
             for (sid, _u, mid), got in d.ipending.items():
-                frags = sorted(got, key=lambda f: (f.ssn, not f.flags & _B, f.u))
-                out.append(self._message(side, frags, ssn=None, mid=mid, complete=False, idata=True))
-        out.sort(key=lambda m: (m.first_ts, m.frames[0]))
+                frags = list(got.run.frags) if got.run is not None else []
+                extra = sorted(got.ahead.values(), key=lambda f: (f.ssn, f.u))
+                run = got.run
+                if run is None:
+                    run = _Run.of(extra, self.keep)
+                elif extra:
+                    run = _Run.of(frags, self.keep).join(_Run.of(extra, self.keep), self.keep)
+                    run.count = got.run.count + len(extra)
+                    run.size = got.run.size + sum(f.length for f in extra)
+                if run is not None:
+                    out.append(self._message(side, run, ssn=None, mid=mid, complete=False, idata=True))
+        out.sort(key=lambda m: (m.first_ts, m.frames[0] if m.frames else 0))
         return out
+
+
+MAX_FRAMES = 10000          # frames listed per message (a message of more fragments lists its first ones)
+
+
+def _same(a: _Frag, b: _Frag) -> bool:
+    return a.sid == b.sid and a.flags & _U == b.flags & _U and (a.flags & _U != 0 or a.ssn == b.ssn)
+
+
+class _Run:
+    """Fragments of one message, contiguous: the first and last, the ones whose bytes are kept (up to
+    keep_bytes: every one when None), their count, size, time span and frames (at most MAX_FRAMES)."""
+
+    __slots__ = ("first", "last", "frags", "kept", "count", "size", "ts_lo", "ts_hi", "frames")
+
+    def __init__(self, first: _Frag) -> None:
+        self.first = self.last = first
+        self.frags: deque = deque()
+        self.kept = 0
+        self.count = self.size = 0
+        self.ts_lo = self.ts_hi = first.ts
+        self.frames: deque = deque()
+
+    @classmethod
+    def of(cls, frags: list[_Frag], keep: int | None) -> "_Run":
+        run = cls(frags[0])
+        for f in frags:
+            run.append(f, keep)
+        return run
+
+    def append(self, f: _Frag, keep: int | None) -> None:
+        self.last = f
+        self.count += 1
+        self.size += f.length
+        if keep is None or self.kept < keep:
+            self.frags.append(f)
+            self.kept += len(f.data)
+        self.ts_lo = min(self.ts_lo, f.ts)
+        self.ts_hi = max(self.ts_hi, f.ts)
+        if (not self.frames or self.frames[-1] != f.frame) and len(self.frames) < MAX_FRAMES:
+            self.frames.append(f.frame)
+
+    def join(self, right: "_Run", keep: int | None) -> "_Run":
+        """This run followed by `right`: the longer one absorbs the shorter (amortised O(1) per fragment)."""
+        if keep is None or self.kept < keep:
+            if len(self.frags) >= len(right.frags):
+                self.frags.extend(right.frags)
+            else:
+                right.frags.extendleft(reversed(self.frags))
+                self.frags = right.frags
+            self.kept += right.kept
+        room = MAX_FRAMES - len(self.frames)
+        theirs = right.frames
+        if theirs and self.frames and self.frames[-1] == theirs[0]:
+            theirs.popleft()
+        if room > 0 and theirs:
+            if len(self.frames) >= len(theirs) or len(self.frames) + len(theirs) > MAX_FRAMES:
+                self.frames.extend(theirs[i] for i in range(min(room, len(theirs))))
+            else:
+                theirs.extendleft(reversed(self.frames))
+                self.frames = theirs
+        self.last = right.last
+        self.count += right.count
+        self.size += right.size
+        self.ts_lo = min(self.ts_lo, right.ts_lo)
+        self.ts_hi = max(self.ts_hi, right.ts_hi)
+        return self
+
+
+class _IMessage:
+    """An I-DATA message being reassembled: its fragments from FSN 0 on without a hole (a _Run), those beyond
+    a hole by FSN, the E fragment's FSN."""
+
+    __slots__ = ("run", "ahead", "next", "last")
+
+    def __init__(self) -> None:
+        self.run: _Run | None = None
+        self.ahead: dict[int, _Frag] = {}
+        self.next = 0
+        self.last: int | None = None
+
+    @property
+    def count(self) -> int:
+        return self.run.count if self.run is not None else 0
+
+    def add(self, f: _Frag, keep: int | None, advance: bool = True) -> None:
+        if self.run is None:
+            self.run = _Run.of([f], keep)
+        else:
+            self.run.append(f, keep)
+        self.next += advance
 
 
 # -- previews -------------------------------------------------------------------------------------------

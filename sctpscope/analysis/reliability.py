@@ -27,8 +27,10 @@ class AckTracker:
                  "rwnd_min", "rwnd_max", "rwnd_last", "zero_since", "zero_periods")
 
     def __init__(self) -> None:
-        self.outstanding: deque = deque()    # (unwrapped TSN, time first sent), in sending order
-        self.karn: set[int] = set()          # outstanding TSNs that were retransmitted
+        # (unwrapped TSN, time first sent), in sending order; and the outstanding TSNs that were retransmitted.
+        # Both made at their first use: most associations of a big capture send little (README, Memory)
+        self.outstanding: deque | None = None
+        self.karn: set[int] | None = None
         self.rtt = Running()
         self.sacks = self.nr_sacks = self.gap_blocks = self.nr_gap_blocks = self.dup_tsns = 0
         self.max_gap_blocks = 0
@@ -42,14 +44,19 @@ class AckTracker:
 
     def sent(self, tsn: int, ts: float) -> None:
         out = self.outstanding
+        if out is None:
+            out = self.outstanding = deque()
         out.append((tsn, ts))
         if len(out) > MAX_OUTSTANDING:
             out.popleft()
             self.overflow += 1
 
     def retransmitted(self, tsn: int) -> None:
-        if len(self.karn) < MAX_OUTSTANDING:
-            self.karn.add(tsn)
+        karn = self.karn
+        if karn is None:
+            karn = self.karn = set()
+        if len(karn) < MAX_OUTSTANDING:
+            karn.add(tsn)
 
     def sack(self, c: SackChunk, cum: int | None, ts: float, frame: int) -> bool:
         """A SACK or NR-SACK from the receiver; `cum` is its cumulative TSN ack, unwrapped.
@@ -71,10 +78,12 @@ class AckTracker:
         while out and out[0][0] <= cum:
             tsn, sent = out.popleft()
             self.acked += 1
-            if karn and tsn in karn:
+            if karn is not None and karn and tsn in karn:
                 karn.discard(tsn)
                 continue
             self.rtt.add(ts - sent)
+        if out is not None and not out:
+            self.outstanding = None         # all acknowledged: no empty deque kept (about 600 bytes)
         return zero
 
     def window(self, a_rwnd: int, ts: float, frame: int) -> bool:

@@ -8,6 +8,8 @@ so it works the same after a parallel merge.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 
 def _established(a: dict) -> tuple[float, float] | None:
     """When the association was up as the API sees it: COMM_UP until SHUTDOWN_COMP/COMM_LOST (or the end)."""
@@ -24,10 +26,23 @@ def _established(a: dict) -> tuple[float, float] | None:
     return up, a["end"] if down is None else down
 
 
+def server_view(a: dict) -> dict:
+    """What `servers` reads of an association dict (a few hundred bytes, where the dict is several KB)."""
+    events = []
+    for ev in a["events"]:
+        if ev["type"] in ("COMM_UP", "SHUTDOWN_COMP", "COMM_LOST"):
+            events.append({"type": ev["type"], "ts": ev["ts"]})
+    return {"id": a["id"], "start": a["start"], "end": a["end"], "handshake_seen": a["handshake_seen"],
+            "events": events, "responder": {"port": a["responder"]["port"], "addresses": a["responder"]["addresses"]},
+            "initiator": {"port": a["initiator"]["port"], "addresses": a["initiator"]["addresses"][:1]}}
+
+
 def servers(associations: list[dict]) -> list[dict]:
-    """Responder endpoints with two or more associations, in order of their first association."""
+    """Responder endpoints with two or more associations, in order of their first association.
+    O(n log n) in associations (a server of 100,000 associations too)."""
     owner: dict[tuple[str, int], int] = {}       # (address, port) -> group
     groups: list[list[dict]] = []
+    keys_of: list[list[tuple[str, int]]] = []    # per group: the (address, port) keys pointing to it
     for a in associations:
         r = a["responder"]
         keys = [(addr, r["port"]) for addr in r["addresses"]]
@@ -37,15 +52,19 @@ def servers(associations: list[dict]) -> list[dict]:
             for other in sorted(found - {g}, reverse=True):     # the association joins two groups
                 groups[g].extend(groups[other])
                 groups[other] = []
-                for k, v in owner.items():
-                    if v == other:
-                        owner[k] = g
+                for k in keys_of[other]:
+                    owner[k] = g
+                keys_of[g].extend(keys_of[other])
+                keys_of[other] = []
         else:
             g = len(groups)
             groups.append([])
+            keys_of.append([])
         groups[g].append(a)
         for k in keys:
-            owner[k] = g
+            if owner.get(k) != g:
+                owner[k] = g
+                keys_of[g].append(k)
     out = []
     for members in groups:
         if len(members) < 2:
@@ -56,13 +75,39 @@ def servers(associations: list[dict]) -> list[dict]:
         for _, step in points:
             now += step
             peak = max(peak, now)
-        ended_early = sum(1 for s in spans if any(o[1] > s[1] and o[0] < s[1] for o in spans if o is not s))
         out.append({
             "port": members[0]["responder"]["port"],
             "addresses": sorted({x for a in members for x in a["responder"]["addresses"]}),
             "associations": sorted(a["id"] for a in members),
             "peers": len({(tuple(a["initiator"]["addresses"][:1]), a["initiator"]["port"]) for a in members}),
             "max_concurrent": peak,
-            "closed_while_others_open": ended_early,
+            "closed_while_others_open": _ended_early(spans),
         })
     return out
+
+
+def _ended_early(spans: list[tuple[float, float]]) -> int:
+    """How many spans end while another one (begun before that end) goes on after it: for each span, the
+    latest end among the other spans begun before its end, from prefix maxima over the spans by start."""
+    order = sorted(range(len(spans)), key=lambda i: spans[i][0])
+    starts = [spans[i][0] for i in order]
+    rank = {i: r for r, i in enumerate(order)}
+    best: list[tuple[float, int, float]] = []    # per prefix: (highest end, its rank, second highest end)
+    hi, at, second = float("-inf"), -1, float("-inf")
+    for r, i in enumerate(order):
+        e = spans[i][1]
+        if e > hi:
+            hi, at, second = e, r, hi
+        elif e > second:
+            second = e
+        best.append((hi, at, second))
+    n = 0
+    for i, (s, e) in enumerate(spans):
+        k = bisect_left(starts, e)              # spans begun before this one ends
+        if k == 0:
+            continue
+        hi, at, second = best[k - 1]
+        other = second if at == rank[i] else hi
+        if other > e:
+            n += 1
+    return n

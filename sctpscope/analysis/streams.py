@@ -8,6 +8,8 @@ capped, and what the caps drop is counted.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from sctpscope.analysis.tally import Tally
 from typing import Final, TYPE_CHECKING
 
@@ -17,7 +19,8 @@ from sctpscope.analysis.serial import SeenSet, Unwrapper
 if TYPE_CHECKING:
     from sctpscope.decode.sctp.chunks import DataChunk, IDataChunk
 
-MAX_PENDING_FRAGMENTS: Final = 8192
+MAX_PENDING_FRAGMENTS: Final = 8192   # runs of DATA fragments, I-DATA messages, I-DATA fragments out of order
+MAX_MESSAGE_TSNS: Final = 256         # TSNs remembered per I-DATA message being reassembled (I-FORWARD-TSN)
 SSN_WINDOW: Final = 1024  # ordered messages remembered per stream for duplicate/late checks
 _WINDOW_MASK: Final = (1 << SSN_WINDOW) - 1
 MAX_RETX_TRACKED: Final = 65536
@@ -25,6 +28,20 @@ MAX_RETX_TRACKED: Final = 65536
 FLAG_E: Final = 0x01
 FLAG_B: Final = 0x02
 FLAG_U: Final = 0x04
+
+
+# Shared empty maps: a DataFlow holds one of these until it stores its first entry (then its own dict), so
+# that the many directions of a big capture that never retransmit nor fragment cost nothing for them. Only
+# ever read (or popped from when holding the key, which they never do).
+_NO_RETX: dict[int, int] = {}
+_NO_RUNS: dict[int, list[int]] = {}
+_NO_ENDS: dict[int, int] = {}
+_NO_MESSAGES: dict[tuple[int, bool, int], list] = {}
+
+
+def _same_message(a: list[int], b: list[int]) -> bool:
+    """Can two runs of DATA fragments be parts of one message: one stream, one U bit, and (ordered) one SSN?"""
+    return a[2] == b[2] and a[4] & FLAG_U == b[4] & FLAG_U and (a[4] & FLAG_U != 0 or a[3] == b[3])
 
 
 class StreamStats:
@@ -146,7 +163,8 @@ class DataFlow:
     """All user data sent by one endpoint of an association."""
 
     __slots__ = ("unwrap", "tsns", "streams", "data_chunks", "retransmissions", "retx_count", "pending",
-                 "ipending", "fragments_dropped", "abandoned", "highest_tsn", "idata", "acks", "cut_short")
+                 "pending_ends", "ipending", "iahead", "fragments_dropped", "abandoned", "highest_tsn", "idata",
+                 "acks", "cut_short")
 
     def __init__(self) -> None:
         self.unwrap = Unwrapper(32)
@@ -154,12 +172,18 @@ class DataFlow:
         self.streams: dict[int, StreamStats] = {}
         self.data_chunks = 0
         self.retransmissions = 0
-        self.retx_count: dict[int, int] = {}
-        # DATA fragments waiting for their message: unwrapped TSN -> (sid, ssn, flags, ppid, length)
-        self.pending: dict[int, tuple[int, int, int, int, int]] = {}
-        # I-DATA messages being reassembled: (sid, unordered, mid) -> [ppid, {fsn: length}, last fsn, chunks,
-        # TSNs]
-        self.ipending: dict[tuple[int, bool, int], list] = {}
+        self.retx_count: dict[int, int] = _NO_RETX
+        # DATA fragments waiting for their message, as runs of contiguous TSNs that can be one message (one
+        # stream, U bit and, ordered, SSN; no E before the last, no B after the first), whatever their length:
+        # first unwrapped TSN -> [first TSN, last TSN, sid, ssn, first's flags, last's flags, ppid, fragments,
+        # bytes]; and last TSN -> first TSN. A fragment joins its neighbours' runs in O(1).
+        self.pending: dict[int, list[int]] = _NO_RUNS
+        self.pending_ends: dict[int, int] = _NO_ENDS
+        # I-DATA messages being reassembled: (sid, unordered, mid) -> [ppid, fragments from FSN 0 on without a
+        # hole, their bytes, {fsn: length} of those beyond a hole, last fsn, chunks, TSNs (at most
+        # MAX_MESSAGE_TSNS), highest TSN]
+        self.ipending: dict[tuple[int, bool, int], list] = _NO_MESSAGES
+        self.iahead = 0                 # fragments held beyond a hole, all I-DATA messages together
         #: messages the last FORWARD-TSN / I-FORWARD-TSN abandoned after their first fragment had been sent:
         #: (sid, ssn or mid, unordered, fragments from the first on without a hole, their bytes)
         self.cut_short: list[tuple[int, int, bool, int, int]] = []
@@ -186,6 +210,8 @@ class DataFlow:
         self.retransmissions += 1
         n = self.retx_count.get(u, 1) + 1
         if len(self.retx_count) < MAX_RETX_TRACKED or u in self.retx_count:
+            if self.retx_count is _NO_RETX:
+                self.retx_count = {}
             self.retx_count[u] = n
         return u, True, n
 
@@ -218,37 +244,50 @@ class DataFlow:
         flags = c.flags
         if flags & 3 == 3:          # B and E: a whole message in one chunk
             return st, 1, st.message(bool(flags & FLAG_U), c.ssn, c.ppid, 1), True
-        self.pending[u] = (c.sid, c.ssn, flags, c.ppid, c.payload_length)
-        late = self._assemble(u, st)
+        late = self._assemble([u, u, c.sid, c.ssn, flags, flags, c.ppid, 1, c.payload_length], st)
         if len(self.pending) > MAX_PENDING_FRAGMENTS:
             for t in sorted(self.pending)[: MAX_PENDING_FRAGMENTS // 4]:
-                del self.pending[t]
-                self.fragments_dropped += 1
+                run = self.pending.pop(t)
+                self.pending_ends.pop(run[1], None)
+                self.fragments_dropped += run[7]
         return st, 1, late, True
 
-    def _assemble(self, u: int, st: StreamStats) -> bool:
-        """If the fragment at TSN u completes a message, count it and forget its fragments."""
+    def _assemble(self, run: list[int], st: StreamStats) -> bool:
+        """Join the fragment `run` (one fragment) to the runs just before and after it; if that completes a
+        message (B ... E), count it and forget it, else keep the run. O(1) whatever the runs' lengths."""
         pending = self.pending
-        sid, ssn, flags, _, _ = pending[u]
-        unordered = flags & FLAG_U
-        lo = u
-        while not pending[lo][2] & FLAG_B:
-            prev = pending.get(lo - 1)
-            if (prev is None or prev[0] != sid or prev[2] & FLAG_U != unordered or prev[2] & FLAG_E
-                    or (not unordered and prev[1] != ssn)):
-                return False
-            lo -= 1
-        hi = u
-        while not pending[hi][2] & FLAG_E:
-            nxt = pending.get(hi + 1)
-            if (nxt is None or nxt[0] != sid or nxt[2] & FLAG_U != unordered or nxt[2] & FLAG_B
-                    or (not unordered and nxt[1] != ssn)):
-                return False
-            hi += 1
-        first = pending[lo]
-        for t in range(lo, hi + 1):
-            del pending[t]
-        return st.message(bool(unordered), first[1], first[3], hi - lo + 1)
+        ends = self.pending_ends
+        u = run[0]
+        if u in pending or u in ends:
+            self.fragments_dropped += 1     # a TSN already waiting (the memory of TSNs seen overflowed)
+            return False
+        if not run[4] & FLAG_B:
+            lo = ends.get(u - 1)
+            prev = pending.get(lo) if lo is not None else None
+            if prev is not None and not prev[5] & FLAG_E and _same_message(prev, run):
+                del pending[prev[0]]
+                del ends[u - 1]
+                prev[1], prev[5] = run[1], run[5]
+                prev[7] += run[7]
+                prev[8] += run[8]
+                run = prev
+        if not run[5] & FLAG_E:
+            nxt = pending.get(run[1] + 1)
+            if (nxt is not None and not nxt[4] & FLAG_B and ends.get(nxt[1]) == nxt[0]
+                    and _same_message(run, nxt)):
+                del pending[nxt[0]]
+                del ends[nxt[1]]
+                run[1], run[5] = nxt[1], nxt[5]
+                run[7] += nxt[7]
+                run[8] += nxt[8]
+        if run[4] & FLAG_B and run[5] & FLAG_E:
+            return st.message(bool(run[4] & FLAG_U), run[3], run[6], run[7])
+        if pending is _NO_RUNS:
+            pending = self.pending = {}
+            ends = self.pending_ends = {}
+        pending[run[0]] = run
+        ends[run[1]] = run[0]
+        return False
 
     def idata_chunk(self, c: IDataChunk, frame: int, ts: float) -> tuple[StreamStats, int, bool, bool]:
         """An I-DATA chunk (RFC 8260): reassembly by (sid, U, MID) and FSN."""
@@ -269,20 +308,42 @@ class DataFlow:
         m = self.ipending.get(key)
         if m is None:
             if len(self.ipending) >= MAX_PENDING_FRAGMENTS:
-                self.ipending.pop(next(iter(self.ipending)))
-                self.fragments_dropped += 1
-            m = self.ipending[key] = [None, {}, None, 0, set()]
+                old = self.ipending.pop(next(iter(self.ipending)))
+                self.fragments_dropped += old[1] + len(old[3])
+                self.iahead -= len(old[3])
+            if self.ipending is _NO_MESSAGES:
+                self.ipending = {}
+            m = self.ipending[key] = [None, 0, 0, {}, None, 0, set(), u]
         fsn = 0 if flags & FLAG_B else c.fsn
         if flags & FLAG_B:
             m[0] = c.ppid
         if flags & FLAG_E:
-            m[2] = fsn
-        m[1][fsn] = c.payload_length
-        m[3] += 1
-        m[4].add(u)
-        if m[2] is not None and len(m[1]) == m[2] + 1 and 0 in m[1]:
+            m[4] = fsn
+        m[5] += 1
+        if len(m[6]) < MAX_MESSAGE_TSNS:
+            m[6].add(u)
+        if u > m[7]:
+            m[7] = u
+        ahead: dict[int, int] = m[3]
+        run: int = m[1]
+        if fsn == run:              # the next fragment without a hole, and those held beyond it
+            run += 1
+            m[2] += c.payload_length
+            while run in ahead:
+                m[2] += ahead.pop(run)
+                self.iahead -= 1
+                run += 1
+            m[1] = run
+        elif fsn > run and fsn not in ahead:
+            if self.iahead < MAX_PENDING_FRAGMENTS:
+                ahead[fsn] = c.payload_length
+                self.iahead += 1
+            else:
+                self.fragments_dropped += 1
+        if m[4] is not None and run == m[4] + 1:
+            self.iahead -= len(ahead)
             del self.ipending[key]
-            return st, 1, st.message(unordered, c.mid, m[0], m[3]), True
+            return st, 1, st.message(unordered, c.mid, m[0], m[5]), True
         return st, 1, False, True
 
     def forward_tsn(self, new_cum_tsn: int, open_ends: set[int] | None = None,
@@ -295,46 +356,60 @@ class DataFlow:
         chunks leave the round-trip times: the receiver's next SACK covers them without their having come."""
         u = self.unwrap(new_cum_tsn)
         pending = self.pending
+        ends_of = self.pending_ends
+        # the runs of waiting fragments the new cumulative TSN passes (in whole or their first part)
+        dropped = sorted(t for t in pending if t <= u)
+        starts = dropped
+        stops = [min(pending[t][1], u) for t in dropped]
         out = self.acks.outstanding
         karn = self.acks.karn
         unacked = 0
         while out and out[0][0] <= u:
             t = out.popleft()[0]
-            karn.discard(t)
-            if t not in pending and (counted is None or t not in counted):
+            if karn is not None:
+                karn.discard(t)
+            i = bisect_right(starts, t) - 1
+            if not (i >= 0 and t <= stops[i]) and (counted is None or t not in counted):
                 unacked += 1
-        dropped = sorted(t for t in pending if t <= u)
         self.cut_short = []
         ends = set(open_ends) if open_ends else set()
         messages = unacked
         for t in dropped:
-            sid, ssn, flags, _, length = pending[t]
-            prev = pending.get(t - 1)
-            if (flags & FLAG_B or prev is None or t - 1 > u or prev[0] != sid or prev[2] & FLAG_E
-                    or prev[2] & FLAG_U != flags & FLAG_U or (not flags & FLAG_U and prev[1] != ssn)):
-                messages += 1           # the first of this message's waiting fragments
-            if not flags & FLAG_E and t + 1 not in pending:
-                ends.add(t + 1)
-            if flags & FLAG_B:      # the first fragment: the run of the message's fragments that follows it
-                n, size, nxt = 1, length, pending.get(t + 1)
-                while (nxt is not None and nxt[0] == sid and nxt[2] & (FLAG_B | FLAG_U) == flags & FLAG_U
-                       and (flags & FLAG_U or nxt[1] == ssn)):
-                    n += 1
-                    size += nxt[4]
-                    nxt = pending.get(t + n)
-                self.cut_short.append((sid, ssn, bool(flags & FLAG_U), n, size))
-        for t in dropped:
-            del pending[t]
-        floor = self.tsns.floor
+            run = pending.pop(t)
+            ends_of.pop(run[1], None)
+            if run[1] > u:          # the fragments after the new cumulative TSN keep waiting
+                keep = run[1] - u
+                size = run[8] * keep // run[7] if run[7] else 0     # bytes are kept per run, not per fragment
+                rest = [u + 1, run[1], run[2], run[3], run[4] & FLAG_U, run[5], run[6], keep, size]
+                pending[u + 1] = rest
+                ends_of[run[1]] = u + 1
+                run[1], run[5] = u, run[4] & FLAG_U
+                run[7] -= keep
+                run[8] -= size
+            messages += 1           # the first of this message's waiting fragments
+            if not run[5] & FLAG_E and run[1] + 1 not in pending:
+                ends.add(run[1] + 1)
+            if run[4] & FLAG_B:     # the first fragment: the run of the message's fragments that follows it
+                self.cut_short.append((run[2], run[3], bool(run[4] & FLAG_U), run[7], run[8]))
+        seen = self.tsns
+        floor = seen.floor
         if floor is not None and u > floor:
-            seen = self.tsns
-            last = min(u, floor + 65536)
-            for t in range(floor + 1, last + 1):
-                if t not in seen:
-                    if (t - 1 == floor or t - 1 in seen) and t not in ends:
-                        messages += 1       # a run of TSNs never seen that does not continue a message
-            for t in range(floor + 1, last + 1):
-                seen.add(t)
+            # every TSN up to u counts as seen; each run of TSNs never seen that does not continue a message
+            # was one more message. O(TSNs remembered above the floor), whatever the jump.
+            passed = sorted(x for x in seen.above if x <= u)
+            t = floor + 1
+            for x in passed:
+                if x > t and t not in ends:
+                    messages += 1
+                t = x + 1
+            if t <= u and t not in ends:
+                messages += 1
+            if passed:
+                seen.above.difference_update(passed)
+            while u + 1 in seen.above:
+                u += 1
+                seen.above.discard(u)
+            seen.floor = u
         self.abandoned += messages
         return messages
 
@@ -344,22 +419,27 @@ class DataFlow:
         ends: set[int] = set()
         counted: set[int] = set()
         cut: list[tuple[int, int, bool, int, int]] = []
+        by_stream: dict[tuple[int, bool], list[tuple[int, bool, int]]] = {}
+        for k in self.ipending:         # once per chunk: O(messages waiting), not O(entries x messages)
+            by_stream.setdefault((k[0], k[1]), []).append(k)
         for sid, unordered, mid in entries:
-            for key in [k for k in self.ipending if k[0] == sid and k[1] == bool(unordered)
-                        and (mid - k[2]) % (1 << 32) < (1 << 31) and k not in gone]:   # entries may repeat
+            keys = by_stream.pop((sid, bool(unordered)), None)      # entries may repeat: each message once
+            if not keys:
+                continue
+            for key in keys:
+                if (mid - key[2]) % (1 << 32) >= (1 << 31):
+                    by_stream.setdefault((sid, bool(unordered)), []).append(key)   # a later MID: stays
+                    continue
                 m = self.ipending[key]
-                got = m[1]
-                run = 0                 # fragments from the first on without a hole
-                while run in got:
-                    run += 1
+                run = m[1]              # fragments from the first on without a hole
                 if run:
-                    cut.append((sid, key[2], bool(unordered), run, sum(got[f] for f in range(run))))
-                if m[2] is None:
-                    ends.add(max(m[4]) + 1)
-                counted.update(m[4])
+                    cut.append((sid, key[2], bool(unordered), run, m[2]))
+                if m[4] is None:
+                    ends.add(m[7] + 1)
+                counted.update(m[6])
                 gone.append(key)
         for key in gone:
-            del self.ipending[key]
+            self.iahead -= len(self.ipending.pop(key)[3])
         n = self.forward_tsn(new_cum_tsn, ends, counted) + len(gone)
         self.abandoned += len(gone)
         self.cut_short = cut + self.cut_short
@@ -379,16 +459,16 @@ class DataFlow:
         """Per stream, the messages begun (B bit, FSN 0) whose fragments are still waiting."""
         out: dict[int, int] = {}
         for v in self.pending.values():
-            if v[2] & FLAG_B:
-                out[v[0]] = out.get(v[0], 0) + 1
+            if v[4] & FLAG_B:
+                out[v[2]] = out.get(v[2], 0) + 1
         for key, m in self.ipending.items():
-            if 0 in m[1]:
+            if m[1]:                    # fragments from FSN 0 on
                 out[key[0]] = out.get(key[0], 0) + 1
         return out
 
     def incomplete_messages(self) -> int:
         """Fragments still waiting at the end of the capture (messages never completed)."""
-        return len(self.ipending) + sum(1 for v in self.pending.values() if v[2] & FLAG_B)
+        return len(self.ipending) + sum(1 for v in self.pending.values() if v[4] & FLAG_B)
 
     def tsn_gaps(self) -> int:
         return self.tsns.missing()

@@ -18,6 +18,9 @@ from sctpscope.decode.sctp.chunks import ShortChunk
 from sctpscope.text import cause_detail, escape_text
 
 RUN_MIN = 6                 # a run of at least this many DATA/SACK steps is collapsible
+MAX_LABEL = 160             # characters of a step's label (the cut ends with …)
+MAX_STEPS = 100_000         # steps (ladder rows) kept per timeline; the chunks beyond are counted, not kept
+MAX_DATA_REFS = 200_000     # DATA / I-DATA chunks kept for the stream ordering view; beyond: counted
 
 FAMILIES = {
     0: "data", 64: "data", 3: "sack", 16: "sack",
@@ -90,6 +93,9 @@ class Timeline:
     data: dict[tuple[int, int], list[DataRef]] = field(default_factory=dict)   # (side, sid) -> chunks
     unreadable: int = 0                  # frames that could not be read back or decoded again
     cum_acks: list = field(default_factory=list)     # (step index, side acknowledging, cum TSN ack)
+    steps_dropped: int = 0               # chunks beyond MAX_STEPS: not in `steps`
+    data_dropped: int = 0                # DATA / I-DATA chunks beyond MAX_DATA_REFS: not in `data`
+    data_refs: int = 0
 
     def first(self, pred) -> int | None:
         return next((i for i, s in enumerate(self.steps) if pred(s)), None)
@@ -147,11 +153,16 @@ def chunk_label(c) -> str:
         return f"{name} os={c.outbound_streams} mis={c.inbound_streams} tag=0x{c.initiate_tag:08x} tsn={c.initial_tsn}"
     if t in (6, 9):
         parts = []
-        for x in c.causes:
+        room = MAX_LABEL
+        for k, x in enumerate(c.causes):     # only as many causes as the label can show
+            if room <= 0:
+                parts.append(f"… {len(c.causes) - k} more")
+                break
             d = cause_detail(x)
             parts.append(f"{x.name}: {d}" if d else x.name)
+            room -= len(parts[-1]) + 2
         s = name + (" T" if t == 6 and c.flags & 1 else "")
-        return escape_text(s + (" (" + "; ".join(parts) + ")" if parts else ""))
+        return _cut(escape_text(s + (" (" + "; ".join(parts) + ")" if parts else "")))
     if t == 7:
         return f"SHUTDOWN cum={c.cum_tsn_ack}"
     if t == 14:
@@ -163,8 +174,13 @@ def chunk_label(c) -> str:
     if t in (193, 128):
         return f"{name} serial={c.serial} ({len(c.params)} parameters)"
     if t == 130:
-        return f"{name} ({', '.join(escape_text(p.name) for p in c.params)})"
+        return _cut(f"{name} ({', '.join(escape_text(p.name) for p in c.params[:40])}"
+                    f"{', …' if len(c.params) > 40 else ''})")
     return name
+
+
+def _cut(label: str) -> str:
+    return label if len(label) <= MAX_LABEL else label[:MAX_LABEL - 1] + "…"
 
 
 def build(packets: Iterable[tuple]) -> Timeline:
@@ -179,6 +195,9 @@ def build(packets: Iterable[tuple]) -> Timeline:
         record = item[4] if len(item) > 4 else 0
         if rec is None:
             tl.unreadable += 1
+            if len(steps) >= MAX_STEPS:
+                tl.steps_dropped += 1
+                continue
             steps.append(Step(frame, ts, side, 0, -1, "(frame not readable again: reassembled from IP fragments?)",
                               "other"))
             continue
@@ -187,9 +206,12 @@ def build(packets: Iterable[tuple]) -> Timeline:
         if pkt.checksum_status in ("bad", "zero"):
             problem = f"checksum {pkt.checksum_status}"
         elif pkt.problems:
-            problem = escape_text(str(pkt.problems[0]))
+            problem = _cut(escape_text(str(pkt.problems[0])))
         for i, c in enumerate(pkt.chunks):
             t = c.type
+            if len(steps) >= MAX_STEPS:
+                tl.steps_dropped += 1
+                continue
             st = Step(frame, ts, side, i, t, chunk_label(c), family(t), False, problem, None, record)
             if t in (0, 64) and c.__class__ is not ShortChunk:
                 st.tsn = c.tsn
@@ -202,7 +224,11 @@ def build(packets: Iterable[tuple]) -> Timeline:
                 idata = t == 64
                 ref = DataRef(frame, ts, c.tsn, c.mid if idata else c.ssn, c.fsn if idata else 0, c.flags,
                               c.ppid, c.payload_length, idata, st.retransmission)
-                tl.data.setdefault((side, c.sid), []).append(ref)
+                if tl.data_refs < MAX_DATA_REFS:
+                    tl.data.setdefault((side, c.sid), []).append(ref)
+                    tl.data_refs += 1
+                else:
+                    tl.data_dropped += 1
             elif t in (3, 16, 7) and c.__class__ is not ShortChunk:
                 tl.cum_acks.append((len(steps), side, c.cum_tsn_ack))
             steps.append(st)

@@ -142,9 +142,14 @@ class CaptureIndex:
         have = len(parts[0])
         while have < need:
             try:
-                piece = self._stream.read(max(READ_SIZE, need - have))
+                # read1: what one step of the decompressor gives, so that a compressed file cut short yields
+                # every byte before the cut (read(n) would raise at the cut and drop what it had)
+                if self.compression:
+                    piece = self._stream.read1(max(READ_SIZE, need - have))
+                else:
+                    piece = self._stream.read(max(READ_SIZE, need - have))
             except Exception as e:  # noqa: BLE001 - a corrupt compressed stream ends the walk
-                self.fault = f"cannot read further: {e}"
+                self.fault = f"{self.compression or 'file'} stream cut short or corrupt: {e}"
                 self.done = True
                 piece = b""
             if not piece:

@@ -11,6 +11,7 @@ Association ids are typed as "3, 5, 7-9" (`parse_ids`); the output path is check
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -110,7 +111,43 @@ def association_filter(ids: Sequence[int]) -> str:
 
 def report_json(doc: dict) -> str:
     """The report document as `sctpscope report --json` writes it."""
-    return json.dumps(doc, indent=1) + "\n"
+    out = io.StringIO()
+    write_report_json(doc, out)
+    return out.getvalue()
+
+
+def write_report_json(doc: dict, out) -> None:
+    """Write the report document to the text stream `out` as it is encoded, one list item (an association)
+    at a time: the same text as json.dumps(doc, indent=1) + newline, without ever holding all of it (nor
+    the encoder's pieces of all of it) in memory. `doc["associations"]` may be an iterable made once (a
+    runner.OneByOne): each dict is then written and dropped, and `servers` computed from what it needs."""
+    from sctpscope.analysis.servers import server_view, servers
+
+    assocs = doc.get("associations")
+    views: list[dict] | None = None
+    if assocs is not None and not isinstance(assocs, list):
+        views = []
+        doc = dict(doc, associations=(views.append(server_view(a)) or a for a in assocs))
+    out.write("{")
+    for n, (key, value) in enumerate(doc.items()):
+        out.write(("," if n else "") + "\n " + json.dumps(key) + ": ")
+        if key == "servers" and views is not None:
+            value = servers(views)
+        if not isinstance(value, (list, dict, str, int, float, bool, type(None))):     # the one-by-one dicts
+            first = True
+            for item in value:
+                out.write(("[" if first else ",") + "\n  " + json.dumps(item, indent=1).replace("\n", "\n  "))
+                first = False
+            out.write("[]" if first else "\n ]")
+        elif isinstance(value, list) and value:
+            out.write("[")
+            for i, item in enumerate(value):
+                # JSON strings hold no raw newline: every newline is the encoder's, indented one level more
+                out.write(("," if i else "") + "\n  " + json.dumps(item, indent=1).replace("\n", "\n  "))
+            out.write("\n ]")
+        else:
+            out.write(json.dumps(value, indent=1).replace("\n", "\n "))
+    out.write("\n}\n" if doc else "}\n")
 
 
 def write_text(path: str, text: str) -> None:

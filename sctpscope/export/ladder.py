@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 from sctpscope.analysis.indexer import KEY, Indexer, file_indexer, packets_of
-from sctpscope.analysis.timeline import Run, Step, Timeline, build
+from sctpscope.analysis.timeline import MAX_STEPS, Run, Step, Timeline, build
 from sctpscope.errors import SctpscopeError
 from sctpscope.text import escape_text
 
+MAX_LADDER_ROWS = MAX_STEPS  # text ladder: rows (chunks) per association; the timeline counts the others
+MAX_SVG_ROWS = 20_000        # SVG: arrows per association; the others are counted in a note
 LADDER_LEFT = 19            # frame (7), space, time (10), space
 # rich style names per chunk family (the terminal), and colours (SVG); retransmissions are red in both
 FAMILY_STYLES = {"data": "cyan", "sack": "blue", "handshake": "green", "heartbeat": "magenta",
@@ -146,6 +148,8 @@ def ladder_lines(a: dict, tl: Timeline, *, width: int | None = None, fold: bool 
         i += 1
     if tl.unreadable:
         lines.append(f"({tl.unreadable} frame(s) could not be decoded again)")
+    if tl.steps_dropped:
+        lines.append(f"({tl.steps_dropped} more chunk(s) not drawn: the ladder keeps {MAX_LADDER_ROWS} rows)")
     return lines
 
 
@@ -173,7 +177,9 @@ def _attr(text: str) -> str:
 def _svg_section(a: dict, tl: Timeline, lane: float, y0: float) -> list[str]:
     """One association's diagram, its top at y0: header, two lifelines, one <g class="chunk"> per step."""
     xi, xr = TIME_COLUMN + 20, TIME_COLUMN + 20 + lane
-    bottom = y0 + HEAD + ROW * len(tl.steps) + 10
+    steps = tl.steps[:MAX_SVG_ROWS]
+    more = len(tl.steps) - len(steps) + tl.steps_dropped
+    bottom = y0 + HEAD + ROW * len(steps) + 10
     out = [f'<g class="association" data-id="{a["id"]}">',
            f'<text class="title" x="10" y="{y0 + 18}">{_x(title(a))}</text>',
            f'<text class="lane" x="{xi}" y="{y0 + 44}" text-anchor="middle">initiator '
@@ -184,7 +190,7 @@ def _svg_section(a: dict, tl: Timeline, lane: float, y0: float) -> list[str]:
            f'<line class="lifeline" x1="{xi}" y1="{y0 + 50}" x2="{xi}" y2="{bottom}"/>',
            f'<line class="lifeline" x1="{xr}" y1="{y0 + 50}" x2="{xr}" y2="{bottom}"/>']
     t0 = a["start"]
-    for k, s in enumerate(tl.steps):
+    for k, s in enumerate(steps):
         y = y0 + HEAD + ROW * k + 12
         colour = RETRANSMISSION_COLOUR if s.retransmission else FAMILY_COLOURS.get(s.family, "#555555")
         x1, x2 = (xi, xr) if s.side == 0 else (xr, xi)
@@ -200,20 +206,23 @@ def _svg_section(a: dict, tl: Timeline, lane: float, y0: float) -> list[str]:
     if tl.unreadable:
         out.append(f'<text class="note" x="10" y="{bottom + 14}">{tl.unreadable} frame(s) could not be decoded '
                    f'again</text>')
+    if more:
+        out.append(f'<text class="note" x="10" y="{bottom + 28}">{more} more chunk(s) not drawn: the diagram '
+                   f'keeps {MAX_SVG_ROWS} arrows</text>')
     out.append("</g>")
     return out
 
 
 def ladder_svg(items: Sequence[tuple[dict, Timeline]]) -> str:
     """The associations' ladders as one SVG document, one sequence diagram under the other."""
-    longest = max((len(step_label(s)) for _, tl in items for s in tl.steps), default=0)
+    longest = max((len(step_label(s)) for _, tl in items for s in tl.steps[:MAX_SVG_ROWS]), default=0)
     lane = max(440.0, longest * CHAR + 60)
     width = TIME_COLUMN + 40 + lane
     body: list[str] = []
     y = 0.0
     for a, tl in items:
         body += _svg_section(a, tl, lane, y)
-        y += HEAD + ROW * len(tl.steps) + 50
+        y += HEAD + ROW * min(len(tl.steps), MAX_SVG_ROWS) + 50
     names = ", ".join(f"association {a['id']}" for a, _ in items)
     head = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{y:.0f}" '
             f'viewBox="0 0 {width:.0f} {y:.0f}">',

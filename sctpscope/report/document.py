@@ -40,7 +40,8 @@ def build_report(infos: Sequence[CaptureInfo], totals: Totals, associations: Seq
             "icmp_quoted_sctp": totals.quoted,
             "udp_encapsulated": totals.udp_encapsulated,
         },
-        "associations": list(associations),
-        "servers": servers(list(associations)),      # beyond the contract: shared responder endpoints
+        # a list, or a runner.OneByOne (written one by one; servers then computed as they are written)
+        "associations": associations if not isinstance(associations, (list, tuple)) else list(associations),
+        "servers": servers(list(associations)) if isinstance(associations, (list, tuple)) else [],
         "unassociated": unassociated if unassociated is not None else {"packets": 0, "chunks": {}},
     }

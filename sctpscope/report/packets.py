@@ -70,7 +70,9 @@ def _param(p) -> str:
     """A parameter in a few words: ASCONF address changes with their address, RE-CONFIG requests with streams."""
     inner = getattr(p, "address", None)
     if inner is not None and not isinstance(inner, str):          # ASCONF: Add/Delete IP, Set Primary
-        return f"{p.name} {getattr(inner, 'address', '?')}"
+        # the address parameter it carries, or whatever parameter sits there instead (named, nested)
+        return f"{p.name} {_param(inner)}" if not isinstance(getattr(inner, "address", None), str) \
+            else f"{p.name} {inner.address}"
     if isinstance(inner, str):
         return f"{p.name} {inner}"
     sids = getattr(p, "sids", None)

@@ -5,6 +5,9 @@ bookmarked frames) is sctpscope.state's; exports (x) are written by sctpscope.ex
 
 from __future__ import annotations
 
+import sys
+import threading
+
 from collections.abc import Sequence
 
 from textual import work
@@ -66,6 +69,8 @@ class SctpscopeApp(App):
         self.last_export: str | None = None
         self.state = state if state is not None else State()
         self.bookmarks: set[int] = set()
+        self._applied = threading.Event()          # the list took the last progress in: send the next
+        self._applied.set()
 
     def on_mount(self) -> None:
         if self.paths:
@@ -110,11 +115,22 @@ class SctpscopeApp(App):
         worker = get_current_worker()
         ix = self.indexer
         budget = FIRST_STEP
+        ready = self._applied
+        # The interpreter hands over between threads every millisecond (not 5): a key waits less behind a step
+        sys.setswitchinterval(0.001)
         while not worker.is_cancelled:
             done = ix.step(budget, lambda: worker.is_cancelled)
             if worker.is_cancelled:
                 return
-            self.post_message(self.Indexed(ix.progress()))
+            # One progress at a time: the next is made only once the list has taken the previous one in (the
+            # changes since add up meanwhile), so the main thread never has a backlog for keys to wait behind.
+            if done:
+                while not ready.wait(0.05):
+                    if worker.is_cancelled:
+                        return
+            if ready.is_set():
+                ready.clear()
+                self.post_message(self.Indexed(ix.progress()))
             if done:
                 return
             budget = STEP
@@ -123,7 +139,8 @@ class SctpscopeApp(App):
         p = self.progress = message.progress
         if p.done:
             self.result = self.indexer.result
-        self.home.apply_progress(p)
+        # the list takes it in by slices between other events (keys first); then the worker may send the next
+        self.home.apply_progress(p, applied=self._applied.set)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name != "index" or event.state != WorkerState.ERROR:

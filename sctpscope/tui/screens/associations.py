@@ -7,6 +7,7 @@ open, so that the screen grows with it."""
 from __future__ import annotations
 
 import os
+import time
 
 from rich.text import Text
 from textual import on, work
@@ -21,6 +22,10 @@ from sctpscope.analysis.indexer import KEY, Progress
 from sctpscope.tui.filtering import Matches
 from sctpscope.tui.format import association_row, filter_error_text, safe
 from sctpscope.tui.widgets.assoctable import AssociationTable
+
+
+SLICE = 200                 # associations taken into the list per turn of the event loop (~20-50 ms)
+REFRESH_EVERY = 0.25        # seconds between two sorts of the list while indexing, at least
 
 
 class AssociationsScreen(Screen):
@@ -54,6 +59,7 @@ class AssociationsScreen(Screen):
         self.sort_reverse = False
         self.t0: float | None = None
         self.done = False
+        self._next_refresh = 0.0           # while indexing: no new sort of the list before this (monotonic)
         self.matches: Matches | None = None      # the display filter's result (None: no display filter)
 
     def compose(self) -> ComposeResult:
@@ -84,16 +90,31 @@ class AssociationsScreen(Screen):
         return [r[3] for r in self.rows.values()]
 
     # -- what the app hands over -------------------------------------------------------------------------
-    def apply_progress(self, p: Progress) -> None:
+    def apply_progress(self, p: Progress, applied=None) -> None:
         """New and changed associations into the list (and into their screens when open); the totals line and
-        the progress bar."""
+        the progress bar. Taken in by slices of SLICE associations, each slice a separate turn of the event
+        loop (keys in between); `applied()` is called once all of it is in."""
         infos = p.infos
         if self.t0 is None:
             self.t0 = next((i.first_ts for i in infos if i.first_ts is not None), None)
+        self._apply_slice(p, 0, applied)
+
+    def _apply_slice(self, p: Progress, start: int, applied) -> None:
         t0 = self.t0 or 0.0
-        for a in p.changed:
+        changed = p.changed
+        end = min(len(changed), start + SLICE)
+        for a in changed[start:end]:
             cells, keys = association_row(a, t0)
             self.rows[a[KEY]] = (cells, keys, " ".join(c.plain for c in cells).lower(), a)
+        if end < len(changed):
+            self.call_later(self._apply_slice, p, end, applied)
+            return
+        self._applied_progress(p)
+        if applied is not None:
+            applied()
+
+    def _applied_progress(self, p: Progress) -> None:
+        infos = p.infos
         for k in p.gone:
             self.rows.pop(k, None)            # replaced: lone flows joined, an INIT collision folded in
         if p.done:
@@ -106,8 +127,15 @@ class AssociationsScreen(Screen):
             bar.display = False
         elif p.fraction is not None:
             bar.update(total=100, progress=round(p.fraction * 100, 1))
-        if p.changed or p.done:
+        # While indexing, the list is sorted and shown again at most every 4x the time that takes (a list of
+        # 100,000 rows takes a while): the keys get the rest of the time.
+        now = time.monotonic()
+        if (p.changed or p.gone or p.done) and (p.done or p.gone or now >= self._next_refresh):
             self.refresh_rows()
+            took = time.monotonic() - now
+            self._next_refresh = time.monotonic() + max(REFRESH_EVERY, 4 * took)
+            self._pass_on(p)
+        elif p.changed:
             self._pass_on(p)
         table = self.query_one("#associations", AssociationTable)
         if table.row_count() and not table.display:
