@@ -9,8 +9,9 @@ Runs the real app headless (Textual's test driver, 160x50) and reports:
 * time to the first association row in the list (progressive indexing),
 * time to the full index (every frame analysed, the list final),
 * the time to quit while indexing (q pressed one second in),
-* opening the association with the most packets: time until its timeline (every packet decoded again)
-  is drawn, and the time to move to the end of its ladder and back,
+* opening the association with the most packets and visiting every tab: the time to each tab's first rows;
+  in the timeline the time to `End`, `Home`, a jump to a frame, `n` (next retransmission), `h`, `e`, `c`
+  (unfold every run) then `End`; in the TSN graph three zooms, a pan, `n`, `0`,
 * the same analysis without the UI (`sctpscope.analysis.runner.analyse`, one process) for comparison,
 * peak RSS of the process (ru_maxrss), after each phase.
 """
@@ -57,25 +58,98 @@ async def index_run(path: str, out: dict) -> None:
         # the association with the most packets
         biggest = max(app.home.associations, key=lambda a: a["packets"])
         out["biggest_association_packets"] = biggest["packets"]
-        t1 = time.perf_counter()
-        app.home.open_key(biggest["_key"])
+        await browse(app, pilot, biggest, out)
+
+
+async def wait_for(pilot, cond, limit: float = 900.0) -> float | None:
+    """Seconds until cond() holds (polled every 10 ms), None after `limit`."""
+    t = time.perf_counter()
+    while not cond():
+        if time.perf_counter() - t > limit:
+            return None
+        await pilot.pause(0.01)
+    return round(time.perf_counter() - t, 3)
+
+
+def _safe(f):
+    try:
+        return f()
+    except Exception:       # noqa: BLE001 - a view not filled yet
+        return False
+
+
+async def browse(app, pilot, biggest: dict, out: dict) -> None:
+    """Open the association and visit every tab: the time to each tab's first rows, to the end of the
+    timeline, a jump to a frame, the next retransmission, a graph zoom; peak RSS after each."""
+    t1 = time.perf_counter()
+    app.home.open_key(biggest["_key"])
+    await pilot.pause()
+    screen = app.screen
+    ladder = screen.query_one("#ladder")
+    await pilot.press("2")
+    tab_ready = {
+        "2": lambda: ladder.row_count() > 0 and ladder.render_row(0, 100) is not None,
+        "3": lambda: screen.query_one("#ordering").row_count() > 0,
+        "4": lambda: screen.query_one("#ending-flow").row_count > 0,
+        "7": lambda: screen.query_one("#follow-list").row_count() > 0
+        and screen.query_one("#follow-list").render_row(0, 100) is not None,
+        "8": lambda: screen.query_one("#graph").series is not None
+        and "decoding" not in screen.query_one("#graph").render().plain[:40],
+    }
+    await wait_for(pilot, lambda: _safe(tab_ready["2"]))
+    out["open_to_timeline_rows_s"] = round(time.perf_counter() - t1, 3)
+    await pilot.pause()
+    out["timeline_rows"] = ladder.row_count()
+    for key in "13456782":
+        t = time.perf_counter()
+        await pilot.press(key)
+        if key in tab_ready:
+            await wait_for(pilot, lambda: _safe(tab_ready[key]))
         await pilot.pause()
-        await pilot.press("2")
-        screen = app.screen
-        while screen.timeline is None:
-            await pilot.pause(0.01)
+        out[f"tab{key}_first_rows_s"] = round(time.perf_counter() - t, 3)
+    out["rss_after_tabs_mib"] = round(rss_mib(), 1)
+    # every jump: from the timeline, focused
+    ladder.focus()
+    await pilot.pause()
+    jumps = {}
+    t = time.perf_counter()
+    await pilot.press("end")
+    await pilot.pause()
+    jumps["timeline_end_s"] = time.perf_counter() - t
+    out["timeline_end_row"] = ladder.render_row(ladder.cursor, 200).plain
+    t = time.perf_counter()
+    await pilot.press("home")
+    await pilot.pause()
+    jumps["timeline_home_s"] = time.perf_counter() - t
+    mid = biggest["first_frame"] + (biggest["last_frame"] - biggest["first_frame"]) * 2 // 3
+    t = time.perf_counter()
+    ladder.jump_to_frame(mid)
+    await pilot.pause()
+    jumps["jump_to_frame_s"] = time.perf_counter() - t
+    out["jump_to_frame_row"] = ladder.render_row(ladder.cursor, 200).plain
+    for label, keys in (("next_rtx_s", ("n",)), ("handshake_s", ("h",)), ("ending_s", ("e",)),
+                        ("unfold_all_s", ("c",)), ("end_unfolded_s", ("end",))):
+        t = time.perf_counter()
+        await pilot.press(*keys)
         await pilot.pause()
-        out["open_biggest_timeline_s"] = round(time.perf_counter() - t1, 3)
-        ladder = screen.query_one("#ladder")
-        out["timeline_rows"] = ladder.row_count()
-        t2 = time.perf_counter()
-        await pilot.press("c", "end")                  # unfold every run, go to the last chunk
+        jumps[label] = time.perf_counter() - t
+    out["timeline_rows_unfolded"] = ladder.row_count()
+    await pilot.press("8")
+    await pilot.pause()
+    graph = screen.query_one("#graph")
+    for label, keys in (("graph_zoom_in_s", ("plus",) * 3), ("graph_pan_s", ("greater_than_sign",)),
+                        ("graph_next_rtx_s", ("n",)), ("graph_zoom_reset_s", ("0",))):
+        graph.focus()
+        t = time.perf_counter()
+        await pilot.press(*keys)
         await pilot.pause()
-        await pilot.press("home")
-        await pilot.pause()
-        out["unfold_all_end_home_s"] = round(time.perf_counter() - t2, 3)
-        out["timeline_rows_unfolded"] = ladder.row_count()
-        out["rss_after_timeline_mib"] = round(rss_mib(), 1)
+        await wait_for(pilot, lambda: not getattr(graph, "refining", False), 60)
+        graph.render()
+        jumps[label] = time.perf_counter() - t
+    out.update({k: round(v, 3) for k, v in jumps.items()})
+    out["slowest_jump_s"] = round(max(jumps.values()), 3)
+    out["open_to_everything_s"] = round(time.perf_counter() - t1, 3)
+    out["rss_after_browse_mib"] = round(rss_mib(), 1)
 
 
 async def quit_run(path: str, out: dict) -> None:
@@ -106,9 +180,11 @@ def main() -> int:
     ap.add_argument("capture")
     ap.add_argument("--json", metavar="OUT", help="also write the figures as JSON")
     ap.add_argument("--no-headless", action="store_true", help="skip the analysis without the UI")
+    ap.add_argument("--no-quit", action="store_true", help="skip quitting while indexing")
     args = ap.parse_args()
     out: dict = {"capture": args.capture, "size_mib": round(os.path.getsize(args.capture) / 2**20, 1)}
-    asyncio.run(quit_run(args.capture, out))
+    if not args.no_quit:
+        asyncio.run(quit_run(args.capture, out))
     asyncio.run(index_run(args.capture, out))
     if not args.no_headless:
         headless(args.capture, out)
