@@ -32,6 +32,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from sctpscope.analysis import ordering, series, timeline
 from sctpscope.analysis.follow import Follower
 from sctpscope.analysis.indexer import KEY, FrameSource, unpack_entry
+from sctpscope.analysis.lazyassoc import AssocIndex, FrameNumbers, LazyMessages, LazyTimeline
 from sctpscope.export.walk import Rereader
 from sctpscope.tui.format import (DIRECTION_ARROWS, I2R, ORDER_HEADER, R2I, STREAM_COLUMNS, beyond_negotiated,
                                   FOLLOW_HEADER, endpoint, endpoint_lines, ending_lines, event_extra,
@@ -48,6 +49,8 @@ FOLLOW_KEEP = 512           # bytes kept per message for the Follow tab (summari
 SIDES = ("initiator", "responder")
 REFRESH = 0.5               # seconds at least between two showings of a growing association
 GRAPH_CHOICES = ("side", "kind", "stream", "path")     # what the user chose in the graph, kept when it grows
+LAZY_MIN = 100_000          # packets from which an association is browsed from a compact index (lazyassoc)
+SCAN_SHOW = (0.3, 1.0)      # seconds to the first showing of a scan under way, then between two
 
 
 @dataclass
@@ -85,6 +88,15 @@ class AssociationScreen(Screen):
             self.unfollowed = unfollowed
             self.resets = resets or ordering.Resets()
 
+    class Scanned(Message):
+        """The scan of a large association went on (`done`: it reached the frames it was given)."""
+
+        def __init__(self, index: AssocIndex, done: bool, total: int) -> None:
+            super().__init__()
+            self.index = index
+            self.done = done
+            self.total = total
+
     class Saved(Message):
         """The save worker wrote a file (or failed): handled as `on_association_screen_saved`."""
 
@@ -118,6 +130,11 @@ class AssociationScreen(Screen):
         self.next_refresh = 0.0                       # time.monotonic() before which no refresh starts
         self._load_started = 0.0
         self._refresh_timer = None
+        # a large association: the compact index (lazyassoc), scanned in a worker
+        self.lazy = association.get("packets", 0) >= LAZY_MIN
+        self.index: AssocIndex | None = None
+        self.scan_total = 0
+        self._status_before = None
 
     def title_text(self, a: dict) -> Text:
         """The title line, and while the association may still grow, a notice saying so."""
@@ -294,7 +311,103 @@ class AssociationScreen(Screen):
     def _start_load(self) -> None:
         self.decoding = True
         self._load_started = time.monotonic()
-        self.load(self.association, not self.growing)
+        if self.lazy:
+            self.scan(self.association, not self.growing)
+        else:
+            self.load(self.association, not self.growing)
+
+    # -- a large association: the compact index ---------------------------------------------------------
+    @work(thread=True, exit_on_error=False, group="association")
+    def scan(self, association: dict, complete: bool) -> None:
+        """Scan the frames not scanned yet into the compact index, showing what is there every second."""
+        worker = get_current_worker()
+        ix: FrameSource | None = self.app.indexer
+        if ix is None:
+            return
+        entries = ix.frames_of(association[KEY])
+        idx = self.index
+        if idx is None or entries[:len(idx.entries)] != idx.entries:
+            idx = self.index = AssocIndex(association, ix.store, ix.decoder())
+        started = time.monotonic()
+        nxt = [started + SCAN_SHOW[0]]
+
+        def progress(n: int) -> None:
+            now = time.monotonic()
+            if now >= nxt[0]:
+                nxt[0] = now + SCAN_SHOW[1]
+                self.post_message(self.Scanned(idx, False, len(entries)))
+        if idx.scan(entries, complete, lambda: worker.is_cancelled, progress, every=512):
+            self.post_message(self.Scanned(idx, True, len(entries)))
+
+    def on_association_screen_scanned(self, message: Scanned) -> None:
+        idx = message.index
+        if idx is not self.index:
+            return
+        first = self.timeline is None
+        tl = self.timeline = LazyTimeline(idx)
+        self.frames = FrameNumbers(idx.entries)
+        self.resets = idx.resets
+        self.scan_total = message.total
+        a = self.association
+        note = (f"{len(tl.steps)} chunks in {idx.packets} packets, {len(tl.runs)} folded DATA/SACK runs"
+                f" (compact index: {idx.nbytes() / 2**20:.1f} MiB)")
+        if not message.done:
+            note = f"scanning {idx.packets:,} of {message.total:,} packets ({100 * idx.packets // max(1, message.total)}%) · " + note
+        if tl.unreadable:
+            note += f"; {tl.unreadable} frame(s) could not be decoded again"
+        self.query_one("#timeline-status", Static).update(
+            Text(note + "; enter on a run unfolds it, on a chunk opens its packet", style="dim"))
+        if first:
+            self.query_one("#ladder-head", Static).update(ladder_header(a, self.size.width - 2))
+        self._show_ladder(tl, first)
+        self._fill_ending(tl)
+        self._fill_follow(LazyMessages(idx, FOLLOW_KEEP), idx.unfollowed)
+        self._show_graph(idx.builder.series, first)
+        self.orders = {}
+        if self.query_one("#tabs", TabbedContent).active == "streams" or message.done:
+            self._show_current_stream()
+        if message.done:
+            self.decoding = False
+            now = time.monotonic()
+            self.next_refresh = now + max(REFRESH, 4 * (now - self._load_started))
+            if self.pending is not None:
+                self.update_association(*self.pending)
+
+    @on(Ladder.SearchProgress, "#ladder")
+    def search_progress(self, event: Ladder.SearchProgress) -> None:
+        status = self.query_one("#timeline-status", Static)
+        if event.done:
+            if self._status_before is not None:
+                status.update(self._status_before)
+                self._status_before = None
+            if event.text:
+                self.notify(event.text, timeout=2)
+            return
+        if self._status_before is None:
+            self._status_before = status.renderable
+        status.update(Text(event.text, style="bold yellow"))
+
+    def _show_current_stream(self) -> None:
+        table = self.query_one("#streams-table", DataTable)
+        if self.stream_shown is not None:
+            self._show_stream(self._stream_key(self.stream_shown), keep_cursor=True)
+        elif table.row_count:
+            self._show_stream(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    @on(TabbedContent.TabActivated, "#tabs")
+    def tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if self.lazy and self.timeline is not None and event.pane.id == "streams" and not self.orders:
+            self._show_current_stream()
+
+    def _chunk_ref(self, frame: int, tsn: int) -> tuple | None:
+        """("chunk", record, index) of the DATA chunk of TSN `tsn` in `frame`, for the packet screen."""
+        tl = self.timeline
+        if tl is None:
+            return None
+        of = getattr(tl, "steps_of_frame", None)
+        candidates = (tl.steps[i] for i in of(frame)) if of is not None else (s for s in tl.steps if s.frame == frame)
+        step = next((s for s in candidates if s.frame == frame and s.tsn == tsn), None)
+        return ("chunk", step.record, step.index) if step else None
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "association" or event.state not in (WorkerState.ERROR, WorkerState.CANCELLED):
@@ -395,10 +508,12 @@ class AssociationScreen(Screen):
     def _show_ladder(self, tl: timeline.Timeline, first: bool) -> None:
         """The new timeline in the ladder; on a refresh the cursor stays on the same step (or folded run)."""
         ladder = self.query_one("#ladder", Ladder)
-        here = None if first or not ladder.rows else ladder.rows[min(ladder.cursor, len(ladder.rows) - 1)]
+        here = None if first or not len(ladder.rows) else ladder.rows[min(ladder.cursor, len(ladder.rows) - 1)]
         ladder.show(tl, self.association["start"])
         if here is not None and here in ladder.rows:
-            ladder.cursor = ladder.rows.index(here)
+            at = ladder.rows.index(here)
+            if at != ladder.cursor:
+                ladder.cursor = at
 
     def _show_graph(self, sr: series.Series, first: bool) -> None:
         """The new series in the graph; on a refresh the user's choices (direction, stream or path when the
@@ -420,7 +535,7 @@ class AssociationScreen(Screen):
         graph.refresh()
 
     def _fill_ending(self, tl: timeline.Timeline) -> None:
-        flow = timeline.ending_flow(tl)
+        flow = tl.ending_flow() if hasattr(tl, "ending_flow") else timeline.ending_flow(tl)
         status = self.query_one("#ending-status", Static)
         table = self.query_one("#ending-flow", DataTable)
         if flow.kind == "none":
@@ -460,8 +575,10 @@ class AssociationScreen(Screen):
         cursor = view.cursor
         view.show(messages, self.association["start"])
         if here is not None:
-            at = next((k for k, i in enumerate(view.shown)
-                       if (messages[i].direction, messages[i].sid, messages[i].tsn) == here), None)
+            key = getattr(messages, "key", None) or (lambda i: (messages[i].direction, messages[i].sid,
+                                                                messages[i].tsn))
+            at = cursor if cursor < len(view.shown) and key(view.shown[cursor]) == here else \
+                next((k for k, i in enumerate(view.shown) if key(i) == here), None)
             view.cursor = at if at is not None else min(cursor, max(0, len(view.shown) - 1))
         if unfollowed > self.unfollowed:
             self.notify(f"follow: {unfollowed} packet(s) could not be decoded again",
@@ -477,7 +594,7 @@ class AssociationScreen(Screen):
         else:
             d, sid = view.stream
             what = f"stream {sid} {'I→R' if d == 0 else 'R→I'}: {n} messages in arrival order"
-        incomplete = sum(1 for i in view.shown if not view.messages[i].complete)
+        incomplete = view.incomplete_count()
         line = Text(f"following {what}", style="bold")
         if incomplete:
             line.append(f", {incomplete} incomplete", style="yellow")
@@ -497,9 +614,7 @@ class AssociationScreen(Screen):
         cur = event.view.current()
         if cur is not None:
             m = cur[1]
-            step = next((s for s in (self.timeline.steps if self.timeline else ())
-                         if s.frame == m.frames[0] and s.tsn == m.tsn), None)
-            self.open_packet(m.frames[0], ("chunk", step.record, step.index) if step else None)
+            self.open_packet(m.frames[0], self._chunk_ref(m.frames[0], m.tsn))
 
     @on(FollowView.SaveRequested, "#follow-list")
     def follow_save(self, event: FollowView.SaveRequested) -> None:
@@ -512,19 +627,22 @@ class AssociationScreen(Screen):
         k, m = cur
         a = self.association
         if event.what == "message":
-            wanted = [m]
+            keys = [(m.direction, m.sid, m.tsn, m.complete)]
             default = f"assoc{a['id']}-msg{k}.bin"
             question = f"Save message #{k} ({m.size} bytes) to the file:"
         else:
-            wanted = [view.messages[i] for i in view.shown]
+            msgs = view.messages
+            if hasattr(msgs, "key"):        # a large association: from the compact index
+                keys = [(*msgs.key(i), msgs.complete(i)) for i in view.shown]
+            else:
+                keys = [(x.direction, x.sid, x.tsn, x.complete) for x in (msgs[i] for i in view.shown)]
             if view.stream is None:
                 default = f"assoc{a['id']}-all.bin"
-                question = f"Save the {len(wanted)} messages of every stream, one after the other, to the file:"
+                question = f"Save the {len(keys)} messages of every stream, one after the other, to the file:"
             else:
                 d, sid = view.stream
                 default = f"assoc{a['id']}-{'ir' if d == 0 else 'ri'}-sid{sid}.bin"
-                question = f"Save the {len(wanted)} messages of stream {sid}, one after the other, to the file:"
-        keys = [(x.direction, x.sid, x.tsn, x.complete) for x in wanted]
+                question = f"Save the {len(keys)} messages of stream {sid}, one after the other, to the file:"
         self.app.push_screen(PromptScreen(question, default),
                              lambda path: self.save_messages(keys, os.path.expanduser(path)) if path else None)
 
@@ -634,9 +752,7 @@ class AssociationScreen(Screen):
         m = view.message_at(event.index)
         if m is None:
             return
-        step = next((s for s in (self.timeline.steps if self.timeline else ())
-                     if s.frame == m.frame_first and s.tsn == m.tsn_first), None)
-        self.open_packet(m.frame_first, ("chunk", step.record, step.index) if step else None)
+        self.open_packet(m.frame_first, self._chunk_ref(m.frame_first, m.tsn_first))
 
     @on(DataTable.RowSelected, "#ending-flow")
     def flow_selected(self, event: DataTable.RowSelected) -> None:
