@@ -49,7 +49,7 @@ FOLLOW_KEEP = 512           # bytes kept per message for the Follow tab (summari
 SIDES = ("initiator", "responder")
 REFRESH = 0.5               # seconds at least between two showings of a growing association
 GRAPH_CHOICES = ("side", "kind", "stream", "path")     # what the user chose in the graph, kept when it grows
-LAZY_MIN = 100_000          # packets from which an association is browsed from a compact index (lazyassoc)
+LAZY_MIN = int(os.environ.get("SCTPSCOPE_LAZY_MIN", "100000"))         # packets from which an association is browsed from a compact index (lazyassoc)
 SCAN_SHOW = (0.3, 1.0)      # seconds to the first showing of a scan under way, then between two
 
 

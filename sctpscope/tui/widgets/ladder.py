@@ -287,7 +287,8 @@ class Ladder(VirtualList):
         if self.timeline is None:
             return
         here = self.rows[self.cursor] if len(self.rows) else -1
-        every = not self.rows.folded_default and not self.rows.exceptions
+        rows = self.rows
+        every = len(rows.exceptions) == rows.R if rows.folded_default else not rows.exceptions
         self.rows.set_unfolded(set() if every else "all")
         self._rebuild()
         if here >= 0 and (self.rows.run_of(here) is None or not every):
