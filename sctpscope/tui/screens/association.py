@@ -68,7 +68,7 @@ class Decoded:
 class AssociationScreen(Screen):
     """Everything about one association; escape returns to the list."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")] + [
+    BINDINGS = [Binding("escape", "back", "Back")] + [
         Binding(str(k), f"tab('{name}')", name.capitalize(), show=False) for k, name in enumerate(TABS, 1)] + [
         Binding("t", "show_in_timeline", "In timeline", show=False),
         Binding("x", "export", "Export pcapng"),
@@ -135,6 +135,11 @@ class AssociationScreen(Screen):
         self.index: AssocIndex | None = None
         self.scan_total = 0
         self._status_before = None
+
+    def action_back(self) -> None:
+        """escape: cancels a timeline search still scanning a large association, else goes back."""
+        if not self.query_one("#ladder", Ladder).cancel_search():
+            self.app.pop_screen()
 
     def title_text(self, a: dict) -> Text:
         """The title line, and while the association may still grow, a notice saying so."""

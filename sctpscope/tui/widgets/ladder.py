@@ -38,7 +38,6 @@ class Ladder(VirtualList):
         Binding("slash", "search", "Search", show=False),
         Binding("right_square_bracket", "next_match(1)", "Next match", show=False),
         Binding("left_square_bracket", "next_match(-1)", "Prev match", show=False),
-        Binding("escape", "cancel_search", "Back", show=False),
     ]
 
     class SearchProgress(Message):
@@ -229,14 +228,14 @@ class Ladder(VirtualList):
         self.notify(f"{safe(self.search_text)}: match {found.index(step) + 1} of {len(found)}", markup=False,
                     timeout=2)
 
-    def action_cancel_search(self) -> None:
-        """escape: cancels a search still scanning, else goes back as anywhere else."""
-        if self.searching:
-            self.workers.cancel_group(self, "ladder-search")
-            self.searching = False
-            self.post_message(self.SearchProgress(self, "search cancelled", True))
-        else:
-            self.app.pop_screen()
+    def cancel_search(self) -> bool:
+        """Cancel a search still scanning (escape, see the association screen); False when there is none."""
+        if not self.searching:
+            return False
+        self.workers.cancel_group(self, "ladder-search")
+        self.searching = False
+        self.post_message(self.SearchProgress(self, "search cancelled", True))
+        return True
 
     @work(thread=True, exclusive=True, group="ladder-search", exit_on_error=False)
     def _find(self, query: str, start: int, direction: int) -> None:
