@@ -95,7 +95,7 @@ def test_lazy_equals_eager(name):
         assert len(lm) == len(msgs)
         assert list(lm) == msgs
         assert lm.count_incomplete(range(len(lm))) == sum(1 for m in msgs if not m.complete)
-        frames = FrameNumbers(idx.entries)
+        frames = FrameNumbers(idx.entries, idx.packets)
         assert list(frames) == [unpack_entry(e)[0] for e in entries]
         assert idx.nbytes() > 0
 

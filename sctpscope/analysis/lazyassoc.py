@@ -27,6 +27,7 @@ No Textual here.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from array import array
 from collections import OrderedDict
@@ -41,12 +42,36 @@ from sctpscope.analysis.timeline import (ENDING_TYPES, RUN_MIN, DataRef, EndingF
 from sctpscope.decode.sctp.chunks import ShortChunk
 from sctpscope.text import escape_text
 
-WINDOW = 128            # packets decoded together
-WINDOWS = 48            # windows kept (LRU)
+WINDOW = 64             # packets decoded together
+WINDOWS = 32            # windows kept (LRU)
 COLUMNS = 4096          # time columns of the decimated graph series
 F_SIDE, F_RTX, F_BAD = 1, 2, 4          # step flags
 UNREADABLE = 255                         # step type of a frame that could not be read back
 SEEN_CAP = 1 << 16                       # TSNs remembered above the lowest one (retransmission marks)
+CKPT = 64                                # packets between two checkpoints of the step count
+RECENT = 1 << 16                         # DATA chunks remembered to find a message's first fragment
+NO_DATA = 0xFFFFFFFF
+
+
+def ts_lookup(store) -> Callable[[int], float]:
+    """frame number -> its time, from the capture's record index (capture.index) when the store has one,
+    else by reading the frame."""
+    parts = getattr(store, "parts", None)
+    if parts is None and hasattr(store, "ts") and hasattr(store, "first_number"):
+        parts = [store]
+    if parts is None:
+        return lambda n: store.read(n).ts
+
+    def ts(n: int) -> float:
+        for k in range(len(parts) - 1, -1, -1):
+            part = parts[k]
+            if n >= part.first_number:
+                i = n - part.first_number
+                if i < len(part.ts):
+                    return part.ts[i]
+                break
+        return store.read(n).ts
+    return ts
 _DATA_FAMILY = frozenset((0, 64, 3, 16))
 
 
@@ -133,39 +158,51 @@ class M4List(list):
 
 
 class Histogram:
-    """User-data bytes of first transmissions per stream and fine time bin: the throughput graph's buckets
-    are sums of bins (a bin on a bucket's edge counts in the bucket its start is in)."""
+    """User-data bytes of first transmissions per stream and fine time bin, in arrays (HIST_BINS bins over the
+    association's duration): the throughput graph's buckets are sums of bins (a bin on a bucket's edge counts
+    in the bucket its start is in); each bucket opens the last DATA of its last bin."""
 
     def __init__(self, origin: float, width: float) -> None:
         self.origin, self.width = origin, width
-        self.bins: dict[int, dict[int, list]] = {}      # sid -> bin -> [bytes, chunks, frame, record, index, ts]
+        self.bins: dict[int, tuple[dict[int, int], array, array, array, array, array]] = {}
 
     def add(self, p) -> None:
         k = math.floor((p.ts - self.origin) / self.width)
-        b = self.bins.setdefault(p.sid, {}).get(k)
-        if b is None:
-            self.bins[p.sid][k] = [p.length, 1, p.frame, p.record, p.index, p.ts]
-        else:
-            b[0] += p.length
-            b[1] += 1
-            if p.ts >= b[5]:
-                b[2:] = [p.frame, p.record, p.index, p.ts]
+        got = self.bins.get(p.sid)
+        if got is None:
+            got = self.bins[p.sid] = ({}, array("Q"), array("I"), array("Q"), array("I"), array("d"))
+        where, nbytes, chunks, frames, refs, ts = got
+        j = where.get(k)
+        if j is None:
+            where[k] = len(nbytes)
+            nbytes.append(p.length)
+            chunks.append(1)
+            frames.append(p.frame)
+            refs.append(p.record << 16 | p.index)
+            ts.append(p.ts)
+            return
+        nbytes[j] += p.length
+        chunks[j] += 1
+        if p.ts >= ts[j]:
+            frames[j], refs[j], ts[j] = p.frame, p.record << 16 | p.index, p.ts
 
     def buckets(self, origin: float, width: float, sid: int | None) -> list:
         out: dict[int, S.Bucket] = {}
-        for s, bins in self.bins.items():
+        for s, (where, nbytes, chunks, frames, refs, tss) in self.bins.items():
             if sid is not None and s != sid:
                 continue
-            for k, (n, chunks, frame, record, index, ts) in bins.items():
+            for k, j in where.items():
                 t = self.origin + k * self.width
-                j = math.floor((t - origin) / width + 1e-9)
-                b = out.get(j)
+                i = math.floor((t - origin) / width + 1e-9)
+                b = out.get(i)
+                ts = tss[j]
                 if b is None:
-                    b = out[j] = S.Bucket(origin + j * width, width, 0, 0, frame, record, index, ts)
-                b.bytes += n
-                b.chunks += chunks
+                    b = out[i] = S.Bucket(origin + i * width, width, 0, 0, frames[j], refs[j] >> 16,
+                                          refs[j] & 0xFFFF, ts)
+                b.bytes += nbytes[j]
+                b.chunks += chunks[j]
                 if ts >= b.last:
-                    b.frame, b.record, b.index, b.last = frame, record, index, ts
+                    b.frame, b.record, b.index, b.last = frames[j], refs[j] >> 16, refs[j] & 0xFFFF, ts
         return [out[k] for k in sorted(out)]
 
 
@@ -194,6 +231,8 @@ class DecimatedBuilder(S.Builder):
             d.sacks = M4List(start, width, lambda p: p.cum_rel)
             d.rwnd = M4List(start, width, lambda p: p.value)
             d.flight = M4List(start, width, lambda p: p.value)
+        for st in self.states:      # retransmissions: bounded, as the timeline's marks
+            st.seen = SeenSet(SEEN_CAP)  # type: ignore[assignment]
 
     def done(self) -> S.Series:
         for d in self.series.directions:
@@ -215,8 +254,10 @@ class AssocIndex:
         self.unreadable = 0
         self.unfollowed = 0
         # per packet
-        self.pkt_ts = array("d")
-        self.pkt_step = array("I")
+        self.pkt_chunks = bytearray()       # chunks in each packet (255: see pkt_many)
+        self.pkt_many: dict[int, int] = {}  # packet ordinal -> chunks, when 255 or more
+        self.pkt_ckpt = array("I")          # the first step of every CKPT-th packet
+        self._ts = ts_lookup(store)
         # per step
         self.types = bytearray()
         self.flags = bytearray()
@@ -236,10 +277,11 @@ class AssocIndex:
         self.d_tsn = array("I")
         self.d_seq = array("I")
         self.d_flags = bytearray()          # chunk flags (low 4 bits) | 16 I-DATA | 32 retransmission | 64 side
-        self.d_ppid = array("q")
-        self.d_len = array("I")
+        self.d_ppid = array("I")
+        self.d_len = array("H")
         self.d_fsn: dict[int, int] = {}     # I-DATA: data ordinal -> FSN (when not 0)
-        self.streams: dict[tuple[int, int], array] = {}   # (side, sid) -> data ordinals
+        self.d_no_ppid: set[int] = set()    # data ordinals of I-DATA fragments without a PPID
+        self.streams: dict[tuple[int, int], int] = {}     # (side, sid) -> DATA chunks
         # the ending flow
         self.ending_steps = array("I")
         self.ending_during = [0, 0]
@@ -247,15 +289,16 @@ class AssocIndex:
         self._cum: list = [None, None]      # last cumulative TSN ack each side gave
         self._out: tuple[dict, dict] = ({}, {})   # per sender: unwrapped TSN -> TSN not cumulatively acked
         # follow: user messages
-        self.m_dir_sid = array("I")         # side << 16 | sid
-        self.m_seq = array("q")             # SSN or MID (-1: none)
-        self.m_ppid = array("q")
+        self.m_data = array("I")            # the DATA chunk (ordinal) of its first fragment (NO_DATA: m_extra)
         self.m_size = array("I")
-        self.m_tsn = array("I")
-        self.m_first = array("I")           # packet ordinals of its first and last fragment
-        self.m_last = array("I")
-        self.m_frags = array("I")
+        self.m_back = array("H")            # packets from its earliest fragment to that chunk's (see m_big)
+        self.m_span = array("H")            # packets from its earliest to its latest fragment (see m_big)
+        self.m_frags = array("H")           # fragments (see m_big)
+        self.m_big: dict[int, tuple[int, int, int]] = {}   # message -> (back, span, fragments) when >= 65535
+        self.m_extra: dict[int, tuple] = {}  # message -> (side, sid, SSN/MID, PPID, TSN, packet) without m_data
         self.m_flags = bytearray()          # 1 unordered, 2 complete, 4 I-DATA
+        self.m_streams: set[tuple[int, int]] = set()
+        self._recent: dict[tuple[int, int], int] = {}   # (side, TSN) -> DATA ordinal, the latest RECENT
         self.incomplete_from: int | None = None   # messages from here on were completed by finish()
         self.follower = Follower.for_association(association, keep_bytes=0)
         self.first_ord: dict[int, int] = {}   # unwrapped (side, TSN) of pending fragments -> packet ordinal
@@ -272,7 +315,7 @@ class AssocIndex:
     # -- sizes -------------------------------------------------------------------------------------------
     @property
     def packets(self) -> int:
-        return len(self.pkt_ts)
+        return len(self.pkt_chunks)
 
     @property
     def steps(self) -> int:
@@ -280,11 +323,10 @@ class AssocIndex:
 
     def nbytes(self) -> int:
         """Bytes the arrays hold (the index's size; the decimated series and the LRU come on top)."""
-        arrays = [self.entries, self.pkt_ts, self.pkt_step, self.types, self.flags, self.rtx, self.run_start,
+        arrays = [self.entries, self.pkt_chunks, self.pkt_ckpt, self.types, self.flags, self.rtx, self.run_start,
                   self.run_end, self.run_counts, self.run_tsn, self.d_pkt, self.d_ci, self.d_sid, self.d_tsn,
-                  self.d_seq, self.d_flags, self.d_ppid, self.d_len, self.m_dir_sid, self.m_seq, self.m_ppid,
-                  self.m_size, self.m_tsn, self.m_first, self.m_last, self.m_frags, self.m_flags]
-        arrays += list(self.streams.values())
+                  self.d_seq, self.d_flags, self.d_ppid, self.d_len, self.m_data, self.m_size, self.m_back,
+                  self.m_span, self.m_frags, self.m_flags]
         return sum(len(a) * (a.itemsize if isinstance(a, array) else 1) for a in arrays)
 
     # -- scanning ----------------------------------------------------------------------------------------
@@ -295,14 +337,18 @@ class AssocIndex:
         from sctpscope.export.walk import Rereader
 
         reader = Rereader(self.store, self.decoder)
-        start = len(self.entries)
-        for n, e in enumerate(entries[start:], start):
+        start = self.packets
+        if entries is not self.entries:     # the same entries, longer: kept once (the UI reads up to `packets`)
+            self.entries = entries if isinstance(entries, array) else array("Q", entries)
+            self.cache.entries = self.entries
+        entries = self.entries
+        for n in range(start, len(entries)):
+            e = entries[n]
             if n % every == 0:
                 if cancelled():
                     return False
                 if progress is not None:
                     progress(n)
-            self.entries.append(e)
             number, index, side = unpack_entry(e)
             try:
                 frame, payloads = reader.read(number)
@@ -322,21 +368,24 @@ class AssocIndex:
         return True
 
     def _packet(self, n: int, number: int, ts: float, side: int, rec, index: int, data) -> None:
-        self.pkt_ts.append(ts)
-        self.pkt_step.append(len(self.types))
         types, flags = self.types, self.flags
+        if n % CKPT == 0:
+            self.pkt_ckpt.append(len(types))
         if rec is None:
+            self.pkt_chunks.append(1)
             self.unreadable += 1
             self.unfollowed += 1
             self._close_run()
             types.append(UNREADABLE)
             flags.append(side | F_BAD)
             return
+        nc = len(rec.packet.chunks)
+        if nc >= 255:
+            self.pkt_many[n] = nc
+        self.pkt_chunks.append(min(nc, 255))
         item = (number, ts, side, rec, index)
         self.builder.add(item)
         self.resets.packet(number, ts, side, rec)
-        for m in self.follower.packet(rec, data):
-            self._message(m, complete=True)
         pkt = rec.packet
         for ci, c in enumerate(pkt.chunks):
             t = c.type
@@ -356,14 +405,20 @@ class AssocIndex:
                 self.d_tsn.append(c.tsn)
                 self.d_seq.append(c.mid if idata else c.ssn)
                 self.d_flags.append((c.flags & 15) | (16 if idata else 0) | (32 if f & F_RTX else 0) | side << 6)
-                self.d_ppid.append(-1 if c.ppid is None else c.ppid)
-                self.d_len.append(c.payload_length)
+                if c.ppid is None:
+                    self.d_no_ppid.add(k)
+                self.d_ppid.append(c.ppid or 0)
+                self.d_len.append(min(c.payload_length, 0xFFFF))
                 if idata and c.fsn:
                     self.d_fsn[k] = c.fsn
-                lst = self.streams.get((side, c.sid))
-                if lst is None:
-                    lst = self.streams[(side, c.sid)] = array("I")
-                lst.append(k)
+                key = (side, c.sid)
+                self.streams[key] = self.streams.get(key, 0) + 1
+                recent = self._recent
+                if (side, c.tsn) not in recent:
+                    recent[(side, c.tsn)] = k
+                    if len(recent) > RECENT:
+                        for old in list(itertools.islice(recent, RECENT // 4)):
+                            del recent[old]
                 if self.ending is None:
                     self._out[side][u] = c.tsn
                 else:
@@ -391,6 +446,8 @@ class AssocIndex:
             types.append(t & 0xFF)
             flags.append(f)
             self._run_step(i, t, f, c)
+        for m in self.follower.packet(rec, data):
+            self._message(m, complete=True)
 
     def _run_step(self, i: int, t: int, f: int, c) -> None:
         if t not in _DATA_FAMILY:
@@ -426,30 +483,86 @@ class AssocIndex:
             self.run_tsn.extend(r[6:10])
 
     def _message(self, m: Message, complete: bool) -> None:
-        self.m_dir_sid.append(m.direction << 16 | m.sid)
+        i = len(self.m_size)
+        k = self._recent.get((m.direction, m.tsn))
+        first = self.ordinal_of_frame(min(m.frames))
+        last = self.ordinal_of_frame(max(m.frames), last=True)
         seq = m.mid if m.idata else m.ssn
-        self.m_seq.append(-1 if seq is None else seq)
-        self.m_ppid.append(-1 if m.ppid is None else m.ppid)
+        if k is None or self.d_sid[k] != m.sid:
+            self.m_extra[i] = (m.direction, m.sid, seq, m.ppid, m.tsn, first)
+            k, back = NO_DATA, 0
+        else:
+            back = self.d_pkt[k] - first
+        span = last - first
+        if max(back, span, m.fragments) >= 0xFFFF:
+            self.m_big[i] = (back, span, m.fragments)
+        self.m_data.append(k)
         self.m_size.append(m.size)
-        self.m_tsn.append(m.tsn)
-        self.m_first.append(self.ordinal_of_frame(m.frames[0]))
-        self.m_last.append(self.ordinal_of_frame(m.frames[-1], last=True))
-        self.m_frags.append(m.fragments)
+        self.m_back.append(min(back, 0xFFFF))
+        self.m_span.append(min(span, 0xFFFF))
+        self.m_frags.append(min(m.fragments, 0xFFFF))
         self.m_flags.append((1 if m.unordered else 0) | (2 if complete else 0) | (4 if m.idata else 0))
+        self.m_streams.add((m.direction, m.sid))
+
+    def msg_info(self, i: int) -> tuple:
+        """(side, sid, SSN or MID, PPID or None, TSN, earliest packet, packets to the latest, fragments) of
+        message i."""
+        big = self.m_big.get(i)
+        back, span, frags = big if big is not None else (self.m_back[i], self.m_span[i], self.m_frags[i])
+        k = self.m_data[i]
+        if k == NO_DATA:
+            side, sid, seq, ppid, tsn, first = self.m_extra[i]
+            return side, sid, seq, ppid, tsn, first, span, frags
+        f = self.d_flags[k]
+        ppid = None if (k in self.d_no_ppid or not f & 2) else self.d_ppid[k]
+        return f >> 6 & 1, self.d_sid[k], self.d_seq[k], ppid, self.d_tsn[k], self.d_pkt[k] - back, span, frags
+
+    def msg_stream(self, i: int) -> tuple[int, int, int]:
+        """(side, sid, TSN) of message i."""
+        k = self.m_data[i]
+        if k == NO_DATA:
+            x = self.m_extra[i]
+            return x[0], x[1], x[4]
+        return self.d_flags[k] >> 6 & 1, self.d_sid[k], self.d_tsn[k]
 
     # -- looking things up --------------------------------------------------------------------------------
     def ordinal_of_frame(self, frame: int, last: bool = False) -> int:
         """The ordinal of the (first, or `last`) packet of the association in frame `frame`, or of the first
         packet after it."""
         key = (frame + 1) << 8 if last else frame << 8
-        k = bisect.bisect_left(self.entries, key)
+        k = bisect.bisect_left(self.entries, key, 0, self.packets)
         return max(0, k - 1) if last else k
 
-    def packet_of_step(self, i: int) -> int:
-        return bisect.bisect_right(self.pkt_step, i) - 1
+    def chunks_in(self, p: int) -> int:
+        c = self.pkt_chunks[p]
+        return c if c < 255 else self.pkt_many[p]
+
+    def first_step(self, p: int) -> int:
+        """The index of packet p's first step."""
+        q = p - p % CKPT
+        s = self.pkt_ckpt[q // CKPT]
+        while q < p:
+            s += self.chunks_in(q)
+            q += 1
+        return s
+
+    def packet_of_step(self, i: int) -> tuple[int, int]:
+        """(packet ordinal, its first step) of step i."""
+        j = bisect.bisect_right(self.pkt_ckpt, i) - 1
+        p, s = j * CKPT, self.pkt_ckpt[j]
+        while True:
+            c = self.chunks_in(p)
+            if s + c > i:
+                return p, s
+            s += c
+            p += 1
+
+    def ts(self, p: int) -> float:
+        """The time of packet p (from the capture's record index)."""
+        return self._ts(self.entries[p] >> 8)
 
     def step(self, i: int) -> Step:
-        p = self.packet_of_step(i)
+        p, first = self.packet_of_step(i)
         frame, ts, side, rec, record, _data = self.cache.packet(p)
         f = self.flags[i]
         if rec is None:
@@ -461,7 +574,7 @@ class AssocIndex:
             problem = f"checksum {pkt.checksum_status}"
         elif pkt.problems:
             problem = escape_text(str(pkt.problems[0]))
-        ci = i - self.pkt_step[p]
+        ci = i - first
         c = pkt.chunks[ci]
         t = c.type
         st = Step(frame, ts, side, ci, t, chunk_label(c), family(t), bool(f & F_RTX), problem, None, record)
@@ -474,10 +587,27 @@ class AssocIndex:
     def data_ref(self, k: int) -> DataRef:
         p = self.d_pkt[k]
         f = self.d_flags[k]
-        ppid = self.d_ppid[k]
-        return DataRef(unpack_entry(self.entries[p])[0], self.pkt_ts[p], self.d_tsn[k], self.d_seq[k],
-                       self.d_fsn.get(k, 0), f & 15, None if ppid < 0 else ppid, self.d_len[k], bool(f & 16),
-                       bool(f & 32))
+        ppid = None if k in self.d_no_ppid else self.d_ppid[k]
+        return DataRef(unpack_entry(self.entries[p])[0], self.ts(p), self.d_tsn[k], self.d_seq[k],
+                       self.d_fsn.get(k, 0), f & 15, ppid, self.d_len[k], bool(f & 16), bool(f & 32))
+
+    def stream_ordinals(self, side: int, sid: int, n: int) -> array:
+        """The data ordinals of the first `n` DATA chunks of stream `sid` sent by `side` (a scan of the
+        columns: nothing is kept per stream)."""
+        out = array("I")
+        sids, flags = self.d_sid, self.d_flags
+        want = side << 6
+        for j in range(len(self.d_pkt)):
+            if sids[j] == sid and flags[j] & 64 == want:
+                out.append(j)
+                if len(out) == n:
+                    break
+        return out
+
+    def span(self, i: int) -> tuple[int, int]:
+        """(packets from the first to the last fragment, fragments) of message i."""
+        big = self.m_big.get(i)
+        return big if big is not None else (self.m_span[i], self.m_frags[i])
 
     def run(self, k: int) -> Run:
         c = self.run_counts[5 * k:5 * k + 5]
@@ -499,13 +629,11 @@ class AssocIndex:
     def message(self, i: int, keep: int = 512) -> Message:
         """User message i with its first `keep` bytes and its frames, reassembled again from the packets
         between its first and last fragment (only its stream followed)."""
-        ds = self.m_dir_sid[i]
-        side, sid = ds >> 16, ds & 0xFFFF
+        side, sid, seq, ppid, want_tsn, first, span, frags = self.msg_info(i)
         flags = self.m_flags[i]
         fol = Follower.for_association(self.association, keep_bytes=keep, streams=(sid,))
-        want_tsn = self.m_tsn[i]
         found = None
-        for p in range(self.m_first[i], self.m_last[i] + 1):
+        for p in range(first, first + span + 1):
             frame, ts, pside, rec, _record, data = self.cache.packet(p)
             if rec is None:
                 continue
@@ -520,14 +648,11 @@ class AssocIndex:
                     found = m
                     break
         if found is None:       # as the index has it, without bytes
-            ppid = self.m_ppid[i]
-            seq = self.m_seq[i]
-            first = unpack_entry(self.entries[self.m_first[i]])[0]
-            last = unpack_entry(self.entries[self.m_last[i]])[0]
+            a, b = first, first + span
+            fa, fb = unpack_entry(self.entries[a])[0], unpack_entry(self.entries[b])[0]
             found = Message(side, sid, None if flags & 4 else seq, seq if flags & 4 else None, bool(flags & 1),
-                            None if ppid < 0 else ppid, self.m_size[i], list(dict.fromkeys((first, last))),
-                            self.pkt_ts[self.m_first[i]], self.pkt_ts[self.m_last[i]], want_tsn,
-                            self.m_frags[i], b"", self.m_size[i] > 0, bool(flags & 2), bool(flags & 4))
+                            ppid, self.m_size[i], list(dict.fromkeys((fa, fb))), self.ts(a), self.ts(b),
+                            want_tsn, frags, b"", self.m_size[i] > 0, bool(flags & 2), bool(flags & 4))
         found.complete = bool(flags & 2)
         return found
 
@@ -588,21 +713,32 @@ class _StreamRefs(Sequence):
 
 
 class _StreamData:
-    """timeline.data as a mapping: (side, sid) -> the stream's DataRefs, built when iterated."""
+    """timeline.data as a mapping: (side, sid) -> the stream's DataRefs, built when iterated (the stream's
+    chunks found by a scan of the DATA columns, the last few kept)."""
 
     def __init__(self, ix: AssocIndex) -> None:
         self.ix = ix
-        self.sizes = {k: len(v) for k, v in ix.streams.items()}
+        self.sizes = dict(ix.streams)
+        self._ordinals: OrderedDict = OrderedDict()
+
+    def ordinals(self, k) -> array:
+        got = self._ordinals.get(k)
+        if got is None:
+            got = self._ordinals[k] = self.ix.stream_ordinals(k[0], k[1], self.sizes[k])
+            if len(self._ordinals) > 2:
+                self._ordinals.popitem(last=False)
+        return got
 
     def get(self, k, default=()):
-        v = self.ix.streams.get(k)
-        return default if v is None else _StreamRefs(self.ix, v, self.sizes.get(k, len(v)))
+        if k not in self.sizes:
+            return default
+        return _StreamRefs(self.ix, self.ordinals(k), self.sizes[k])
 
     def __getitem__(self, k):
-        return _StreamRefs(self.ix, self.ix.streams[k], self.sizes[k])
+        return _StreamRefs(self.ix, self.ordinals(k), self.sizes[k])
 
     def __contains__(self, k) -> bool:
-        return k in self.ix.streams
+        return k in self.sizes
 
     def keys(self):
         return self.sizes.keys()
@@ -624,6 +760,7 @@ class LazyTimeline:
         self.steps = _Steps(ix, ix.steps)
         self.runs = _Runs(ix, len(ix.run_start))
         self.data = _StreamData(ix)
+        self.n_packets = ix.packets
         self.unreadable = ix.unreadable
         self.n_rtx = len(ix.rtx)
 
@@ -650,16 +787,15 @@ class LazyTimeline:
     def step_at_frame(self, frame: int) -> int | None:
         """The first step in frame `frame` or after it."""
         p = self.ix.ordinal_of_frame(frame)
-        n = min(self.ix.packets, len(self.ix.pkt_step))
-        return self.ix.pkt_step[p] if p < n else None
+        return self.ix.first_step(p) if p < self.n_packets else None
 
     def steps_of_frame(self, frame: int) -> range:
         ix = self.ix
         p = ix.ordinal_of_frame(frame)
         if p >= ix.packets or unpack_entry(ix.entries[p])[0] != frame:
             return range(0)
-        end = ix.pkt_step[p + 1] if p + 1 < ix.packets else len(self.steps)
-        return range(ix.pkt_step[p], end)
+        first = ix.first_step(p)
+        return range(first, min(first + ix.chunks_in(p), len(self.steps)))
 
     def ending_flow(self) -> EndingFlow:
         return self.ix.ending_flow()
@@ -717,18 +853,17 @@ class LazyMessages(Sequence):
         return m
 
     def streams(self) -> list[tuple[int, int]]:
-        return sorted({(ds >> 16, ds & 0xFFFF) for ds in set(self.ix.m_dir_sid[:self.n])})
+        return sorted(self.ix.m_streams)
 
     def of_stream(self, stream: tuple[int, int] | None) -> Sequence[int]:
         if stream is None:
             return range(self.n)
-        want = stream[0] << 16 | stream[1]
-        ds = self.ix.m_dir_sid
-        return array("I", (i for i in range(self.n) if ds[i] == want))
+        of = self.ix.msg_stream
+        want = tuple(stream)
+        return array("I", (i for i in range(self.n) if of(i)[:2] == want))
 
     def key(self, i: int) -> tuple[int, int, int]:
-        ds = self.ix.m_dir_sid[i]
-        return ds >> 16, ds & 0xFFFF, self.ix.m_tsn[i]
+        return self.ix.msg_stream(i)
 
     def complete(self, i: int) -> bool:
         return bool(self.ix.m_flags[i] & 2)
@@ -743,22 +878,27 @@ class LazyMessages(Sequence):
 
 
 class FrameNumbers(Sequence):
-    """The association's frame numbers (for the packet screen's `[` `]`), from its entries."""
+    """The association's frame numbers (for the packet screen's `[` `]`), from its first `n` entries."""
 
-    def __init__(self, entries: Sequence[int]) -> None:
+    def __init__(self, entries: Sequence[int], n: int | None = None) -> None:
         self.entries = entries
+        self.n = len(entries) if n is None else n
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return self.n
 
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += self.n
+        if not 0 <= i < self.n:
+            raise IndexError(i)
         return self.entries[i] >> 8
 
     def index(self, frame, *args) -> int:  # type: ignore[override]
-        k = bisect.bisect_left(self.entries, frame << 8)
-        if k < len(self.entries) and self.entries[k] >> 8 == frame:
+        k = bisect.bisect_left(self.entries, frame << 8, 0, self.n)
+        if k < self.n and self.entries[k] >> 8 == frame:
             return k
         raise ValueError(frame)
 

@@ -331,7 +331,7 @@ class AssociationScreen(Screen):
             return
         entries = ix.frames_of(association[KEY])
         idx = self.index
-        if idx is None or entries[:len(idx.entries)] != idx.entries:
+        if idx is None or entries[:idx.packets] != idx.entries[:idx.packets]:
             idx = self.index = AssocIndex(association, ix.store, ix.decoder())
         started = time.monotonic()
         nxt = [started + SCAN_SHOW[0]]
@@ -350,7 +350,7 @@ class AssociationScreen(Screen):
             return
         first = self.timeline is None
         tl = self.timeline = LazyTimeline(idx)
-        self.frames = FrameNumbers(idx.entries)
+        self.frames = FrameNumbers(idx.entries, idx.packets)
         self.resets = idx.resets
         self.scan_total = message.total
         a = self.association
