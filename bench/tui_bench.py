@@ -62,12 +62,14 @@ async def index_run(path: str, out: dict) -> None:
 
 
 async def wait_for(pilot, cond, limit: float = 900.0) -> float | None:
-    """Seconds until cond() holds (polled every 10 ms), None after `limit`."""
+    """Seconds until cond() holds (polled every 5 ms with asyncio.sleep: Pilot.pause waits for the process
+    to be idle, which it is not while a worker scans), None after `limit`."""
     t = time.perf_counter()
-    while not cond():
+    while not _safe(cond):
         if time.perf_counter() - t > limit:
             return None
-        await pilot.pause(0.01)
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0)
     return round(time.perf_counter() - t, 3)
 
 
@@ -78,15 +80,40 @@ def _safe(f):
         return False
 
 
+ACTIONS = {      # key -> (widget id or None for the screen, action): what the key runs, without Pilot's
+    "end": ("#ladder", "edge(1)"), "home": ("#ladder", "edge(0)"), "n": ("#ladder", "next_rtx(1)"),   # waits
+    "h": ("#ladder", "jump('handshake')"), "e": ("#ladder", "jump('ending')"), "c": ("#ladder", "fold_all"),
+    "plus": ("#graph", "zoom(0.5)"), "greater_than_sign": ("#graph", "pan(1)"), "gn": ("#graph", "rtx(1)"),
+    "0": ("#graph", "reset"),
+    **{str(k): (None, f"tab('{n}')") for k, n in enumerate(
+        ("overview", "timeline", "streams", "ending", "events", "anomalies", "follow", "graphs"), 1)},
+}
+
+
+async def press(app, *keys: str) -> None:
+    """Run the keys' actions as the bindings do (Pilot.press waits for the process to be idle, which it is
+    not while a worker scans: its times would be the waits')."""
+    for key in keys:
+        where, action = ACTIONS[key]
+        await app.run_action(action, app.screen if where is None else app.screen.query_one(where))
+        await asyncio.sleep(0)
+
+
 async def browse(app, pilot, biggest: dict, out: dict) -> None:
     """Open the association and visit every tab: the time to each tab's first rows, to the end of the
-    timeline, a jump to a frame, the next retransmission, a graph zoom; peak RSS after each."""
+    timeline, a jump to a frame, the next retransmission, a graph zoom; peak RSS after each. Times are taken
+    until the widget holds what it shows (it is drawn at the next refresh)."""
+    from textual.widgets import TabbedContent
+
     t1 = time.perf_counter()
     app.home.open_key(biggest["_key"])
-    await pilot.pause()
+    await wait_for(pilot, lambda: app.screen.query_one("#ladder") is not None)
     screen = app.screen
     ladder = screen.query_one("#ladder")
-    await pilot.press("2")
+    tabs = screen.query_one("#tabs", TabbedContent)
+    await press(app, "2")
+    names = {"1": "overview", "2": "timeline", "3": "streams", "4": "ending", "5": "events", "6": "anomalies",
+             "7": "follow", "8": "graphs"}
     tab_ready = {
         "2": lambda: ladder.row_count() > 0 and ladder.render_row(0, 100) is not None,
         "3": lambda: screen.query_one("#ordering").row_count() > 0,
@@ -96,16 +123,15 @@ async def browse(app, pilot, biggest: dict, out: dict) -> None:
         "8": lambda: screen.query_one("#graph").series is not None
         and "decoding" not in screen.query_one("#graph").render().plain[:40],
     }
-    await wait_for(pilot, lambda: _safe(tab_ready["2"]))
+    await wait_for(pilot, tab_ready["2"])
     out["open_to_timeline_rows_s"] = round(time.perf_counter() - t1, 3)
-    await pilot.pause()
     out["timeline_rows"] = ladder.row_count()
     for key in "13456782":
         t = time.perf_counter()
-        await pilot.press(key)
+        await press(app, key)
+        await wait_for(pilot, lambda: tabs.active == names[key])
         if key in tab_ready:
-            await wait_for(pilot, lambda: _safe(tab_ready[key]))
-        await pilot.pause()
+            await wait_for(pilot, tab_ready[key])
         out[f"tab{key}_first_rows_s"] = round(time.perf_counter() - t, 3)
     out["rss_after_tabs_mib"] = round(rss_mib(), 1)
     # a large association is scanned into its compact index meanwhile: the jumps below go across all of it
@@ -116,42 +142,45 @@ async def browse(app, pilot, biggest: dict, out: dict) -> None:
     if index is not None:
         out["index_bytes_per_packet"] = round(index.nbytes() / max(1, index.packets), 1)
     out["rss_after_complete_index_mib"] = round(rss_mib(), 1)
-    # every jump: from the timeline, focused
     ladder.focus()
     await pilot.pause()
     jumps = {}
-    t = time.perf_counter()
-    await pilot.press("end")
-    await pilot.pause()
-    jumps["timeline_end_s"] = time.perf_counter() - t
+
+    async def jump(label: str, keys, moved) -> None:
+        before = ladder.cursor
+        t = time.perf_counter()
+        await press(app, *keys)
+        await wait_for(pilot, lambda: moved(before), 60)
+        ladder.render_row(ladder.cursor, 200)
+        jumps[label] = time.perf_counter() - t
+    await jump("timeline_end_s", ("end",), lambda b: ladder.cursor == ladder.row_count() - 1)
     out["timeline_end_row"] = ladder.render_row(ladder.cursor, 200).plain
-    t = time.perf_counter()
-    await pilot.press("home")
-    await pilot.pause()
-    jumps["timeline_home_s"] = time.perf_counter() - t
+    await jump("timeline_home_s", ("home",), lambda b: ladder.cursor == 0)
     mid = biggest["first_frame"] + (biggest["last_frame"] - biggest["first_frame"]) * 2 // 3
     t = time.perf_counter()
     ladder.jump_to_frame(mid)
-    await pilot.pause()
+    ladder.render_row(ladder.cursor, 200)
     jumps["jump_to_frame_s"] = time.perf_counter() - t
-    out["jump_to_frame_row"] = ladder.render_row(ladder.cursor, 200).plain
-    for label, keys in (("next_rtx_s", ("n",)), ("handshake_s", ("h",)), ("ending_s", ("e",)),
-                        ("unfold_all_s", ("c",)), ("end_unfolded_s", ("end",))):
-        t = time.perf_counter()
-        await pilot.press(*keys)
-        await pilot.pause()
-        jumps[label] = time.perf_counter() - t
-    out["timeline_rows_unfolded"] = ladder.row_count()
-    await pilot.press("8")
     await pilot.pause()
+    out["jump_to_frame_row"] = ladder.render_row(ladder.cursor, 200).plain
+    await jump("next_rtx_s", ("n",), lambda b: ladder.cursor != b)
+    await jump("handshake_s", ("h",), lambda b: ladder.cursor != b)
+    await jump("ending_s", ("e",), lambda b: ladder.cursor != b)
+    rows = ladder.row_count()
+    await jump("unfold_all_s", ("c",), lambda b: ladder.row_count() != rows)
+    await jump("end_unfolded_s", ("end",), lambda b: ladder.cursor == ladder.row_count() - 1)
+    out["timeline_rows_unfolded"] = ladder.row_count()
+    await press(app, "8")
+    await wait_for(pilot, lambda: tabs.active == "graphs")
     graph = screen.query_one("#graph")
+    graph.focus()
+    await pilot.pause()
     for label, keys in (("graph_zoom_in_s", ("plus",) * 3), ("graph_pan_s", ("greater_than_sign",)),
-                        ("graph_next_rtx_s", ("n",)), ("graph_zoom_reset_s", ("0",))):
-        graph.focus()
+                        ("graph_next_rtx_s", ("gn",)), ("graph_zoom_reset_s", ("0",))):
+        before = (graph.view, graph.sel)
         t = time.perf_counter()
-        await pilot.press(*keys)
-        await pilot.pause()
-        await wait_for(pilot, lambda: not getattr(graph, "refining", False), 60)
+        await press(app, *keys)
+        await wait_for(pilot, lambda: (graph.view, graph.sel) != before, 10)
         graph.render()
         jumps[label] = time.perf_counter() - t
     out.update({k: round(v, 3) for k, v in jumps.items()})

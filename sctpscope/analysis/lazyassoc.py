@@ -29,6 +29,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import time
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -49,7 +50,9 @@ F_SIDE, F_RTX, F_BAD = 1, 2, 4          # step flags
 UNREADABLE = 255                         # step type of a frame that could not be read back
 SEEN_CAP = 1 << 16                       # TSNs remembered above the lowest one (retransmission marks)
 CKPT = 64                                # packets between two checkpoints of the step count
-RECENT = 1 << 16                         # DATA chunks remembered to find a message's first fragment
+YIELD = (0.010, 0.004)                   # the scan sleeps this long (s) after this long (s) of work
+MAX_BINS = 4 * COLUMNS                   # throughput bins per stream (twice as wide when outgrown)
+RECENT = 1 << 13                         # DATA chunks remembered to find a message's first fragment
 NO_DATA = 0xFFFFFFFF
 
 
@@ -126,9 +129,26 @@ class M4List(list):
 
     def append(self, p) -> None:  # type: ignore[override]
         self.total += 1
+        if not getattr(p, "retransmission", False):
+            col = math.floor((p.ts - self.origin) / self.width)
+            if col != self.col and col >= 2 * COLUMNS:   # a growing association outgrew the columns
+                self._flush()
+                self._coarsen()
+        self._add(p)
+
+    def _coarsen(self) -> None:
+        self.width *= 2
+        old = list(self)
+        self.clear()
+        self.col, self.cur = None, []
+        for p in old:
+            self._add(p)
+        self._flush()
+
+    def _add(self, p) -> None:
         if getattr(p, "retransmission", False):
             self._flush()
-            super().append(p)
+            list.append(self, p)
             return
         col = math.floor((p.ts - self.origin) / self.width)
         if col != self.col:
@@ -158,51 +178,65 @@ class M4List(list):
 
 
 class Histogram:
-    """User-data bytes of first transmissions per stream and fine time bin, in arrays (HIST_BINS bins over the
-    association's duration): the throughput graph's buckets are sums of bins (a bin on a bucket's edge counts
-    in the bucket its start is in); each bucket opens the last DATA of its last bin."""
+    """User-data bytes of first transmissions per stream and fine time bin, in dense arrays (bins of
+    `width` seconds from `origin`): the throughput graph's buckets are sums of bins (a bin on a bucket's edge
+    counts in the bucket its start is in); each bucket opens the last DATA of its last bin."""
 
     def __init__(self, origin: float, width: float) -> None:
         self.origin, self.width = origin, width
-        self.bins: dict[int, tuple[dict[int, int], array, array, array, array, array]] = {}
+        self.bins: dict[int, tuple[array, array, array, array, array]] = {}   # sid -> per bin columns
 
     def add(self, p) -> None:
-        k = math.floor((p.ts - self.origin) / self.width)
+        k = max(0, math.floor((p.ts - self.origin) / self.width))
         got = self.bins.get(p.sid)
         if got is None:
-            got = self.bins[p.sid] = ({}, array("Q"), array("I"), array("Q"), array("I"), array("d"))
-        where, nbytes, chunks, frames, refs, ts = got
-        j = where.get(k)
-        if j is None:
-            where[k] = len(nbytes)
-            nbytes.append(p.length)
-            chunks.append(1)
-            frames.append(p.frame)
-            refs.append(p.record << 16 | p.index)
-            ts.append(p.ts)
-            return
-        nbytes[j] += p.length
-        chunks[j] += 1
-        if p.ts >= ts[j]:
-            frames[j], refs[j], ts[j] = p.frame, p.record << 16 | p.index, p.ts
+            got = self.bins[p.sid] = (array("Q"), array("I"), array("Q"), array("I"), array("d"))
+        nbytes, chunks, frames, refs, ts = got
+        while k >= MAX_BINS:          # a growing association outgrew the bins: twice as wide, halve them
+            self._coarsen()
+            k //= 2
+            nbytes, chunks, frames, refs, ts = got = self.bins[p.sid]
+        if k >= len(nbytes):
+            grow = k + 1 - len(nbytes)
+            for col in got:
+                col.extend(array(col.typecode, [0]) * grow)
+        nbytes[k] += p.length
+        chunks[k] += 1
+        if p.ts >= ts[k]:
+            frames[k], refs[k], ts[k] = p.frame, p.record << 16 | p.index, p.ts
+
+    def _coarsen(self) -> None:
+        self.width *= 2
+        for sid, (nbytes, chunks, frames, refs, ts) in list(self.bins.items()):
+            cols = (array("Q"), array("I"), array("Q"), array("I"), array("d"))
+            for k in range(0, len(nbytes), 2):
+                j = k + 1 if k + 1 < len(nbytes) and chunks[k + 1] and ts[k + 1] >= ts[k] else k
+                cols[0].append(nbytes[k] + (nbytes[k + 1] if k + 1 < len(nbytes) else 0))
+                cols[1].append(chunks[k] + (chunks[k + 1] if k + 1 < len(nbytes) else 0))
+                cols[2].append(frames[j])
+                cols[3].append(refs[j])
+                cols[4].append(ts[j])
+            self.bins[sid] = cols
 
     def buckets(self, origin: float, width: float, sid: int | None) -> list:
         out: dict[int, S.Bucket] = {}
-        for s, (where, nbytes, chunks, frames, refs, tss) in self.bins.items():
+        for s, (nbytes, chunks, frames, refs, tss) in self.bins.items():
             if sid is not None and s != sid:
                 continue
-            for k, j in where.items():
+            for k in range(len(nbytes)):
+                if not chunks[k]:
+                    continue
                 t = self.origin + k * self.width
                 i = math.floor((t - origin) / width + 1e-9)
                 b = out.get(i)
-                ts = tss[j]
+                ts = tss[k]
                 if b is None:
-                    b = out[i] = S.Bucket(origin + i * width, width, 0, 0, frames[j], refs[j] >> 16,
-                                          refs[j] & 0xFFFF, ts)
-                b.bytes += nbytes[j]
-                b.chunks += chunks[j]
+                    b = out[i] = S.Bucket(origin + i * width, width, 0, 0, frames[k], refs[k] >> 16,
+                                          refs[k] & 0xFFFF, ts)
+                b.bytes += nbytes[k]
+                b.chunks += chunks[k]
                 if ts >= b.last:
-                    b.frame, b.record, b.index, b.last = frames[j], refs[j] >> 16, refs[j] & 0xFFFF, ts
+                    b.frame, b.record, b.index, b.last = frames[k], refs[k] >> 16, refs[k] & 0xFFFF, ts
         return [out[k] for k in sorted(out)]
 
 
@@ -225,7 +259,7 @@ class DecimatedBuilder(S.Builder):
 
     def __init__(self, start: float, duration: float) -> None:
         super().__init__()
-        width = max(duration, 1e-3) / COLUMNS
+        width = max(duration, 1.0) / COLUMNS     # a growing association: columns widen as it grows
         for d in self.series.directions:
             d.data = _DataM4(start, width)
             d.sacks = M4List(start, width, lambda p: p.cum_rel)
@@ -298,7 +332,7 @@ class AssocIndex:
         self.m_extra: dict[int, tuple] = {}  # message -> (side, sid, SSN/MID, PPID, TSN, packet) without m_data
         self.m_flags = bytearray()          # 1 unordered, 2 complete, 4 I-DATA
         self.m_streams: set[tuple[int, int]] = set()
-        self._recent: dict[tuple[int, int], int] = {}   # (side, TSN) -> DATA ordinal, the latest RECENT
+        self._recent: dict[int, int] = {}   # side << 32 | TSN -> DATA ordinal, the latest RECENT
         self.incomplete_from: int | None = None   # messages from here on were completed by finish()
         self.follower = Follower.for_association(association, keep_bytes=0)
         self.first_ord: dict[int, int] = {}   # unwrapped (side, TSN) of pending fragments -> packet ordinal
@@ -342,8 +376,13 @@ class AssocIndex:
             self.entries = entries if isinstance(entries, array) else array("Q", entries)
             self.cache.entries = self.entries
         entries = self.entries
+        clock = time.monotonic
+        burst = clock()
         for n in range(start, len(entries)):
             e = entries[n]
+            if n % 16 == 0 and clock() - burst > YIELD[0]:
+                time.sleep(YIELD[1])       # let the UI thread have the interpreter
+                burst = clock()
             if n % every == 0:
                 if cancelled():
                     return False
@@ -414,8 +453,9 @@ class AssocIndex:
                 key = (side, c.sid)
                 self.streams[key] = self.streams.get(key, 0) + 1
                 recent = self._recent
-                if (side, c.tsn) not in recent:
-                    recent[(side, c.tsn)] = k
+                rk = side << 32 | c.tsn
+                if rk not in recent:
+                    recent[rk] = k
                     if len(recent) > RECENT:
                         for old in list(itertools.islice(recent, RECENT // 4)):
                             del recent[old]
@@ -484,7 +524,7 @@ class AssocIndex:
 
     def _message(self, m: Message, complete: bool) -> None:
         i = len(self.m_size)
-        k = self._recent.get((m.direction, m.tsn))
+        k = self._recent.get(m.direction << 32 | m.tsn)
         first = self.ordinal_of_frame(min(m.frames))
         last = self.ordinal_of_frame(max(m.frames), last=True)
         seq = m.mid if m.idata else m.ssn
@@ -801,9 +841,10 @@ class LazyTimeline:
         return self.ix.ending_flow()
 
     def find(self, query: str, start: int, direction: int, cancelled=lambda: False,
-             progress: Callable[[int], None] | None = None) -> int | None:
-        """The first step from `start` on (direction 1) or before it (-1), wrapping around, whose label as
-        shown (export.ladder.step_label) holds `query`, any case; decodes windows of packets as it goes."""
+             progress: Callable[[int], None] | None = None, wrap: bool = True) -> int | None:
+        """The first step from `start` on (direction 1) or before it (-1), then (`wrap`) from the other end,
+        whose label as shown (export.ladder.step_label) holds `query`, any case; decodes windows of packets
+        as it goes."""
         from sctpscope.export.ladder import step_label
 
         q = query.casefold()
@@ -811,7 +852,11 @@ class LazyTimeline:
         if not n:
             return None
         order = range(start, n) if direction > 0 else range(start, -1, -1)
-        rest = range(0, start) if direction > 0 else range(n - 1, start, -1)
+        rest = range(0)
+        if wrap:
+            rest = range(0, min(start, n)) if direction > 0 else range(n - 1, start, -1)
+        if direction < 0 and start >= n:
+            order = range(n - 1, -1, -1)
         seen = 0
         for rng in (order, rest):
             for i in rng:

@@ -50,6 +50,7 @@ SIDES = ("initiator", "responder")
 REFRESH = 0.5               # seconds at least between two showings of a growing association
 GRAPH_CHOICES = ("side", "kind", "stream", "path")     # what the user chose in the graph, kept when it grows
 LAZY_MIN = int(os.environ.get("SCTPSCOPE_LAZY_MIN", "100000"))         # packets from which an association is browsed from a compact index (lazyassoc)
+TAIL = 256                  # last packets of a large association decoded at once for its ending flow
 SCAN_SHOW = (0.3, 1.0)      # seconds to the first showing of a scan under way, then between two
 
 
@@ -97,6 +98,14 @@ class AssociationScreen(Screen):
             self.done = done
             self.total = total
 
+    class Tail(Message):
+        """The last packets of a large association decoded at once: its ending flow before the scan gets there."""
+
+        def __init__(self, index: AssocIndex, tl: timeline.Timeline) -> None:
+            super().__init__()
+            self.index = index
+            self.timeline = tl
+
     class Saved(Message):
         """The save worker wrote a file (or failed): handled as `on_association_screen_saved`."""
 
@@ -135,6 +144,8 @@ class AssociationScreen(Screen):
         self.index: AssocIndex | None = None
         self.scan_total = 0
         self._status_before = None
+        self.tail: timeline.Timeline | None = None     # its last packets, for the ending flow meanwhile
+        self.flow_timeline: timeline.Timeline | None = None
 
     def action_back(self) -> None:
         """escape: cancels a timeline search still scanning a large association, else goes back."""
@@ -335,6 +346,11 @@ class AssociationScreen(Screen):
             idx = self.index = AssocIndex(association, ix.store, ix.decoder())
         started = time.monotonic()
         nxt = [started + SCAN_SHOW[0]]
+        if complete and not idx.packets:     # the ending is at the end: show it before the scan gets there
+            from sctpscope.analysis.indexer import packets_of
+
+            tail = timeline.build(packets_of(entries[-TAIL:], ix.store, ix.decoder()))
+            self.post_message(self.Tail(idx, tail))
 
         def progress(n: int) -> None:
             now = time.monotonic()
@@ -365,7 +381,8 @@ class AssociationScreen(Screen):
         if first:
             self.query_one("#ladder-head", Static).update(ladder_header(a, self.size.width - 2))
         self._show_ladder(tl, first)
-        self._fill_ending(tl)
+        if tl.ending() is not None or self.tail is None:
+            self._fill_ending(tl)
         self._fill_follow(LazyMessages(idx, FOLLOW_KEEP), idx.unfollowed)
         self._show_graph(idx.builder.series, first)
         self.orders = {}
@@ -391,6 +408,11 @@ class AssociationScreen(Screen):
         if self._status_before is None:
             self._status_before = status.renderable
         status.update(Text(event.text, style="bold yellow"))
+
+    def on_association_screen_tail(self, message: Tail) -> None:
+        if message.index is self.index and not self.index.complete and self.index.ending is None:
+            self.tail = message.timeline
+            self._fill_ending(self.tail, partial=True)
 
     def _show_current_stream(self) -> None:
         table = self.query_one("#streams-table", DataTable)
@@ -539,8 +561,11 @@ class AssociationScreen(Screen):
             graph.view = view
         graph.refresh()
 
-    def _fill_ending(self, tl: timeline.Timeline) -> None:
+    def _fill_ending(self, tl: timeline.Timeline, partial: bool = False) -> None:
+        """The ending flow of `tl` (`partial`: of the association's last TAIL packets, shown while a large
+        association is scanned: the DATA outstanding then is what those packets show)."""
         flow = tl.ending_flow() if hasattr(tl, "ending_flow") else timeline.ending_flow(tl)
+        self.flow_timeline = tl
         status = self.query_one("#ending-status", Static)
         table = self.query_one("#ending-flow", DataTable)
         if flow.kind == "none":
@@ -556,6 +581,8 @@ class AssociationScreen(Screen):
                        f"{outstanding_text(flow.outstanding[side])}\n")
         d, s = flow.during
         out.append(f"after it began: {d} DATA and {s} SACK chunk(s)")
+        if partial:
+            out.append(f"\n(from the association's last {TAIL} packets while the rest is scanned)", style="dim")
         status.update(out)
         self.flow_steps = flow.steps
         prev = first.ts
@@ -761,7 +788,7 @@ class AssociationScreen(Screen):
 
     @on(DataTable.RowSelected, "#ending-flow")
     def flow_selected(self, event: DataTable.RowSelected) -> None:
-        st = self.timeline.steps[self.flow_steps[int(event.row_key.value[1:])]]
+        st = self.flow_timeline.steps[self.flow_steps[int(event.row_key.value[1:])]]
         self.open_packet(st.frame, ("chunk", st.record, st.index))
 
     @on(DataTable.RowSelected, "#events-table")

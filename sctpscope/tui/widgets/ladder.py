@@ -194,6 +194,7 @@ class Ladder(VirtualList):
             return
         self.search_text = query
         if self.lazy:
+            self.searching = True
             self._find(query, max(self._here(1), 0), 1)
             return
         found = self.matches(query)
@@ -211,9 +212,12 @@ class Ladder(VirtualList):
             return
         here = self._here(direction)
         if self.lazy:
-            n = len(self.timeline.steps)
             start = here + 1 if direction > 0 else here - 1
-            self._find(self.search_text, start % n if n else 0, direction)
+            if start < 0:
+                self.notify(f"no earlier match for {safe(self.search_text)}", severity="warning", markup=False)
+                return
+            self.searching = True
+            self._find(self.search_text, start, direction, False)
             return
         found = self.matches(self.search_text)
         after = [i for i in found if (i > here if direction > 0 else i < here)]
@@ -238,7 +242,7 @@ class Ladder(VirtualList):
         return True
 
     @work(thread=True, exclusive=True, group="ladder-search", exit_on_error=False)
-    def _find(self, query: str, start: int, direction: int) -> None:
+    def _find(self, query: str, start: int, direction: int, wrap: bool = True) -> None:
         """A large association: scan the labels from `start` on (wrapping around) in a worker, with
         progress; escape cancels."""
         from textual.worker import get_current_worker
@@ -246,7 +250,6 @@ class Ladder(VirtualList):
         worker = get_current_worker()
         tl = self.timeline
         n = len(tl.steps)
-        self.searching = True
         last = [time.monotonic()]
 
         def progress(seen: int) -> None:
@@ -255,18 +258,19 @@ class Ladder(VirtualList):
                 last[0] = now
                 self.post_message(self.SearchProgress(
                     self, f"searching {query!r}: {seen:,} of {n:,} chunks ({100 * seen // max(n, 1)}%) — escape cancels"))
-        found = tl.find(query, start, direction, lambda: worker.is_cancelled, progress)
+        found = tl.find(query, start, direction, lambda: worker.is_cancelled, progress, wrap)
         if worker.is_cancelled:
             return
         self.searching = False
-        self.app.call_from_thread(self._found, query, found, tl)
+        self.app.call_from_thread(self._found, query, found, tl, wrap, direction)
 
-    def _found(self, query: str, step: int | None, tl) -> None:
+    def _found(self, query: str, step: int | None, tl, wrap: bool = True, direction: int = 1) -> None:
         self.post_message(self.SearchProgress(self, "", True))
         if tl is not self.timeline and step is not None and step >= len(self.timeline.steps):
             step = None
         if step is None:
-            self.notify(f"no match for {safe(query)} in this timeline", severity="warning", markup=False)
+            what = "" if wrap else " further" if direction > 0 else " earlier"
+            self.notify(f"no{what} match for {safe(query)} in this timeline", severity="warning", markup=False)
             return
         self.jump_to_step(step)
         self.notify(f"{safe(query)}: chunk {step + 1} of {len(self.timeline.steps)}", markup=False, timeout=2)
