@@ -159,7 +159,7 @@ async def test_large_follow_equals_follow(large, lazy):
         await pilot.pause()
         side, sid = view.stream
         want = _cli("follow", large, "-a", "1", "-s", sid)
-        mine = [message_lines(view.messages[i], 0, screen.association["start"])[0].split(" ", 1)[1]
+        mine = [message_lines(view.messages[i], 0, screen.association["start"])[0].split(maxsplit=1)[1]
                 for i in view.shown if view.messages[i].direction == side]
-        theirs = [line.split(" ", 1)[1] for line in want if line.startswith("#")]
+        theirs = [line.split(maxsplit=1)[1] for line in want if line.startswith("#")]
         assert [x for x in theirs if (" I→R " if side == 0 else " R→I ") in x][:20] == mine[:20]

@@ -327,6 +327,9 @@ class AssociationScreen(Screen):
     def _start_load(self) -> None:
         self.decoding = True
         self._load_started = time.monotonic()
+        if not self.lazy and self.association.get("packets", 0) >= LAZY_MIN:
+            self.lazy = True        # a growing association (live) outgrew the full decode: the compact index
+            self.decoded = None
         if self.lazy:
             self.scan(self.association, not self.growing)
         else:
