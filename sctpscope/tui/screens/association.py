@@ -388,7 +388,8 @@ class AssociationScreen(Screen):
             self._fill_ending(tl)
         self._fill_follow(LazyMessages(idx, FOLLOW_KEEP), idx.unfollowed)
         self._show_graph(idx.builder.series, first)
-        self.orders = {}
+        if message.done:        # while the scan goes on, a stream's messages are those of when it was chosen
+            self.orders = {}
         if self.query_one("#tabs", TabbedContent).active == "streams" or message.done:
             self._show_current_stream()
         if message.done:
@@ -426,7 +427,7 @@ class AssociationScreen(Screen):
 
     @on(TabbedContent.TabActivated, "#tabs")
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if self.lazy and self.timeline is not None and event.pane.id == "streams" and not self.orders:
+        if self.lazy and self.timeline is not None and event.pane.id == "streams":
             self._show_current_stream()
 
     def _chunk_ref(self, frame: int, tsn: int) -> tuple | None:
@@ -747,6 +748,13 @@ class AssociationScreen(Screen):
         side = 0 if arrow == DIRECTION_ARROWS[I2R] else 1
         k = (side, int(sid))
         so = self.orders.get(k)
+        if so is None and self.lazy:         # a large association: the stream's messages built in a worker
+            self.stream_shown = k
+            self.query_one("#order-summary", Static).update(
+                Text(f"building the messages of stream {sid} ({self.timeline.data.sizes.get(k, 0):,} DATA chunks)…",
+                     style="italic"))
+            self._order_stream(k, key, keep_cursor)
+            return
         if so is None:
             so = self.orders[k] = ordering.stream_order(self.timeline.data.get(k, ()), self.resets.of(*k))
         self.stream_shown = k
@@ -757,6 +765,19 @@ class AssociationScreen(Screen):
         view.show(so, self.association["start"])
         if keep_cursor and view.row_count():
             view.cursor = min(cursor, view.row_count() - 1)
+
+    @work(thread=True, exclusive=True, group="order", exit_on_error=False)
+    def _order_stream(self, k: tuple[int, int], key: str, keep_cursor: bool) -> None:
+        tl = self.timeline
+        so = ordering.stream_order(tl.data.get(k, ()), self.resets.of(*k))
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._stream_built, tl, k, so, key, keep_cursor)
+
+    def _stream_built(self, tl, k: tuple[int, int], so, key: str, keep_cursor: bool) -> None:
+        if getattr(tl, "ix", tl) is getattr(self.timeline, "ix", self.timeline):
+            self.orders[k] = so
+            if self.stream_shown == k:
+                self._show_stream(key, keep_cursor)
 
     @staticmethod
     def _stream_key(k: tuple[int, int]) -> str:
