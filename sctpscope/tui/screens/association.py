@@ -343,7 +343,8 @@ class AssociationScreen(Screen):
         ix: FrameSource | None = self.app.indexer
         if ix is None:
             return
-        entries = ix.frames_of(association[KEY])
+        view = getattr(ix, "frames_view", None)
+        entries = view(association[KEY]) if complete and view is not None else ix.frames_of(association[KEY])
         idx = self.index
         if idx is None or entries[:idx.packets] != idx.entries[:idx.packets]:
             idx = self.index = AssocIndex(association, ix.store, ix.decoder())
