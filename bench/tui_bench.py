@@ -29,6 +29,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 
+def rss_now_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -135,7 +140,18 @@ async def browse(app, pilot, biggest: dict, out: dict) -> None:
         out[f"tab{key}_first_rows_s"] = round(time.perf_counter() - t, 3)
     out["rss_after_tabs_mib"] = round(rss_mib(), 1)
     # a large association is scanned into its compact index meanwhile: the jumps below go across all of it
-    await wait_for(pilot, lambda: not screen.decoding)
+    samples = []
+    next_sample = [0.0]
+
+    def scanned() -> bool:
+        now = time.perf_counter()
+        if now >= next_sample[0]:
+            next_sample[0] = now + 20
+            idx = getattr(screen, "index", None)
+            samples.append((idx.packets if idx is not None else None, round(rss_now_mib())))
+        return not screen.decoding
+    await wait_for(pilot, scanned)
+    out["rss_during_scan_mib"] = samples
     await pilot.pause()
     out["open_to_complete_index_s"] = round(time.perf_counter() - t1, 3)
     index = getattr(screen, "index", None)
@@ -145,6 +161,7 @@ async def browse(app, pilot, biggest: dict, out: dict) -> None:
     ladder.focus()
     await pilot.pause()
     jumps = {}
+    rss_now = {"complete": round(rss_now_mib())}
 
     async def jump(label: str, keys, moved) -> None:
         before = ladder.cursor
@@ -153,6 +170,7 @@ async def browse(app, pilot, biggest: dict, out: dict) -> None:
         await wait_for(pilot, lambda: moved(before), 60)
         ladder.render_row(ladder.cursor, 200)
         jumps[label] = time.perf_counter() - t
+        rss_now[label] = round(rss_now_mib())
     await jump("timeline_end_s", ("end",), lambda b: ladder.cursor == ladder.row_count() - 1)
     out["timeline_end_row"] = ladder.render_row(ladder.cursor, 200).plain
     await jump("timeline_home_s", ("home",), lambda b: ladder.cursor == 0)
@@ -183,7 +201,9 @@ async def browse(app, pilot, biggest: dict, out: dict) -> None:
         await wait_for(pilot, lambda: (graph.view, graph.sel) != before, 10)
         graph.render()
         jumps[label] = time.perf_counter() - t
+        rss_now[label] = round(rss_now_mib())
     out.update({k: round(v, 3) for k, v in jumps.items()})
+    out["rss_now_mib"] = rss_now
     out["slowest_jump_s"] = round(max(jumps.values()), 3)
     out["open_to_everything_s"] = round(time.perf_counter() - t1, 3)
     out["rss_after_browse_mib"] = round(rss_mib(), 1)
