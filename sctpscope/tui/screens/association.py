@@ -391,7 +391,7 @@ class AssociationScreen(Screen):
         self._show_graph(idx.builder.series, first)
         if message.done:        # while the scan goes on, a stream's messages are those of when it was chosen
             self.orders = {}
-        if self.query_one("#tabs", TabbedContent).active == "streams" or message.done:
+        if self.query_one("#tabs", TabbedContent).active == "streams":     # else when the tab is shown
             self._show_current_stream()
         if message.done:
             self.decoding = False
