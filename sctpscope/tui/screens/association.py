@@ -50,6 +50,7 @@ SIDES = ("initiator", "responder")
 REFRESH = 0.5               # seconds at least between two showings of a growing association
 GRAPH_CHOICES = ("side", "kind", "stream", "path")     # what the user chose in the graph, kept when it grows
 LAZY_MIN = int(os.environ.get("SCTPSCOPE_LAZY_MIN", "100000"))         # packets from which an association is browsed from a compact index (lazyassoc)
+STREAM_MAX = 50_000         # DATA chunks of a large association's stream shown in its ordering view
 TAIL = 256                  # last packets of a large association decoded at once for its ending flow
 SCAN_SHOW = (0.3, 1.0)      # seconds to the first showing of a scan under way, then between two
 
@@ -760,7 +761,10 @@ class AssociationScreen(Screen):
             so = self.orders[k] = ordering.stream_order(self.timeline.data.get(k, ()), self.resets.of(*k))
         self.stream_shown = k
         direction = "initiator_to_responder" if side == 0 else "responder_to_initiator"
-        self.query_one("#order-summary", Static).update(order_summary(direction, int(sid), so))
+        summary = order_summary(direction, int(sid), so)
+        if getattr(so, "truncated", 0):
+            summary.append(f"  (the first {STREAM_MAX:,} of its {so.truncated:,} DATA chunks)", style="yellow")
+        self.query_one("#order-summary", Static).update(summary)
         view = self.query_one("#ordering", OrderingView)
         cursor = view.cursor
         view.show(so, self.association["start"])
@@ -769,8 +773,14 @@ class AssociationScreen(Screen):
 
     @work(thread=True, exclusive=True, group="order", exit_on_error=False)
     def _order_stream(self, k: tuple[int, int], key: str, keep_cursor: bool) -> None:
+        """A large association's stream: its first STREAM_MAX DATA chunks in order (the figures of the whole
+        stream are the table's, from the analysis)."""
         tl = self.timeline
-        so = ordering.stream_order(tl.data.get(k, ()), self.resets.of(*k))
+        refs = tl.data.get(k, ())
+        if len(refs) > STREAM_MAX:
+            refs = refs[:STREAM_MAX]
+        so = ordering.stream_order(refs, self.resets.of(*k))
+        so.truncated = len(tl.data.get(k, ())) if len(refs) == STREAM_MAX else 0  # type: ignore[attr-defined]
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._stream_built, tl, k, so, key, keep_cursor)
 
