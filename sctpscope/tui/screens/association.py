@@ -49,7 +49,8 @@ FOLLOW_KEEP = 512           # bytes kept per message for the Follow tab (summari
 SIDES = ("initiator", "responder")
 REFRESH = 0.5               # seconds at least between two showings of a growing association
 GRAPH_CHOICES = ("side", "kind", "stream", "path")     # what the user chose in the graph, kept when it grows
-LAZY_MIN = int(os.environ.get("SCTPSCOPE_LAZY_MIN", "100000"))         # packets from which an association is browsed from a compact index (lazyassoc)
+# packets from which an association is browsed from a compact index (analysis.lazyassoc)
+LAZY_MIN = int(os.environ.get("SCTPSCOPE_LAZY_MIN", "100000"))
 STREAM_MAX = 50_000         # DATA chunks of a large association's stream shown in its ordering view
 TAIL = 256                  # last packets of a large association decoded at once for its ending flow
 SCAN_SHOW = (0.3, 1.0)      # seconds to the first showing of a scan under way, then between two
@@ -378,7 +379,8 @@ class AssociationScreen(Screen):
         note = (f"{len(tl.steps)} chunks in {idx.packets} packets, {len(tl.runs)} folded DATA/SACK runs"
                 f" (compact index: {idx.nbytes() / 2**20:.1f} MiB)")
         if not message.done:
-            note = f"scanning {idx.packets:,} of {message.total:,} packets ({100 * idx.packets // max(1, message.total)}%) · " + note
+            pct = 100 * idx.packets // max(1, message.total)
+            note = f"scanning {idx.packets:,} of {message.total:,} packets ({pct}%) · " + note
         if tl.unreadable:
             note += f"; {tl.unreadable} frame(s) could not be decoded again"
         self.query_one("#timeline-status", Static).update(

@@ -256,8 +256,9 @@ class Ladder(VirtualList):
             now = time.monotonic()
             if now - last[0] > 0.25:
                 last[0] = now
+                pct = 100 * seen // max(n, 1)
                 self.post_message(self.SearchProgress(
-                    self, f"searching {query!r}: {seen:,} of {n:,} chunks ({100 * seen // max(n, 1)}%) — escape cancels"))
+                    self, f"searching {query!r}: {seen:,} of {n:,} chunks ({pct}%) — escape cancels"))
         found = tl.find(query, start, direction, lambda: worker.is_cancelled, progress, wrap)
         if worker.is_cancelled:
             return
