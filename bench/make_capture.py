@@ -809,7 +809,7 @@ class Generator:
         self.stats.ppid_assoc = Counter()
         self.writer = Writer(args.output, self.rng, 1_700_000_000 * 1_000_000)
         self.active_target = max(1, min(args.associations, self.n // 40))
-        self.mean_life = max(20, self.n // self.active_target // 2)
+        self.mean_life = args.mean_life or max(20, self.n // self.active_target // 2)
         self.final = False
         self.host = 0
         self.assoc_idx = 0
@@ -889,6 +889,9 @@ def main(argv=None) -> int:
     ap.add_argument("--associations", type=int, default=50, help="concurrently open associations (default 50)")
     ap.add_argument("--streams", type=int, default=10, help="streams per association (default 10)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--mean-life", type=int, default=0, metavar="STEPS",
+                    help="mean lifetime of an association, in steps (default: packets / associations / 2); "
+                         "with --associations 1 and a large value the capture is one association")
     ap.add_argument("--ipv6-fraction", type=float, default=0.15)
     ap.add_argument("--multihome-fraction", type=float, default=0.15)
     ap.add_argument("--loss", type=float, default=0.003, help="per-DATA-chunk loss probability")

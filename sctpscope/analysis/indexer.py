@@ -215,6 +215,14 @@ class AssociationFrames:
             return out
 
     # -- read by the UI -----------------------------------------------------------------------------------
+    def frames_view(self, key: int) -> array:
+        """The frame entries of the association with this key themselves, not a copy: only for an association
+        that no longer grows (indexing done), and only to read."""
+        with self.lock:
+            a = self.by_key.get(key)
+            lst = self.entries.get(a) if a is not None else None
+            return lst if lst is not None else array("Q")
+
     def frames_of(self, key: int) -> array:
         """A copy of the frame entries of the association with this key (see `entry`)."""
         with self.lock:
@@ -358,6 +366,11 @@ class Indexer:
     def frames_of(self, key: int) -> array:
         """A copy of the frame entries of the association with this key (see `entry`)."""
         return self.assoc_frames.frames_of(key)
+
+    def frames_view(self, key: int) -> array:
+        """The entries themselves once indexing is done (a large association's compact index reads them in
+        place, sparing a copy of 8 bytes a packet); a copy before."""
+        return self.assoc_frames.frames_view(key) if self.done else self.frames_of(key)
 
     def decoder(self) -> FrameDecoder:
         """A fresh frame decoder with the options of this capture (for decoding frames again)."""

@@ -32,6 +32,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from sctpscope.analysis import ordering, series, timeline
 from sctpscope.analysis.follow import Follower
 from sctpscope.analysis.indexer import KEY, FrameSource, unpack_entry
+from sctpscope.analysis.lazyassoc import AssocIndex, FrameNumbers, LazyMessages, LazyTimeline
 from sctpscope.export.walk import Rereader
 from sctpscope.tui.format import (DIRECTION_ARROWS, I2R, ORDER_HEADER, R2I, STREAM_COLUMNS, beyond_negotiated,
                                   FOLLOW_HEADER, endpoint, endpoint_lines, ending_lines, event_extra,
@@ -48,6 +49,11 @@ FOLLOW_KEEP = 512           # bytes kept per message for the Follow tab (summari
 SIDES = ("initiator", "responder")
 REFRESH = 0.5               # seconds at least between two showings of a growing association
 GRAPH_CHOICES = ("side", "kind", "stream", "path")     # what the user chose in the graph, kept when it grows
+# packets from which an association is browsed from a compact index (analysis.lazyassoc)
+LAZY_MIN = int(os.environ.get("SCTPSCOPE_LAZY_MIN", "100000"))
+STREAM_MAX = 50_000         # DATA chunks of a large association's stream shown in its ordering view
+TAIL = 256                  # last packets of a large association decoded at once for its ending flow
+SCAN_SHOW = (0.3, 1.0)      # seconds to the first showing of a scan under way, then between two
 
 
 @dataclass
@@ -65,7 +71,7 @@ class Decoded:
 class AssociationScreen(Screen):
     """Everything about one association; escape returns to the list."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")] + [
+    BINDINGS = [Binding("escape", "back", "Back")] + [
         Binding(str(k), f"tab('{name}')", name.capitalize(), show=False) for k, name in enumerate(TABS, 1)] + [
         Binding("t", "show_in_timeline", "In timeline", show=False),
         Binding("x", "export", "Export pcapng"),
@@ -84,6 +90,23 @@ class AssociationScreen(Screen):
             self.messages = messages or []
             self.unfollowed = unfollowed
             self.resets = resets or ordering.Resets()
+
+    class Scanned(Message):
+        """The scan of a large association went on (`done`: it reached the frames it was given)."""
+
+        def __init__(self, index: AssocIndex, done: bool, total: int) -> None:
+            super().__init__()
+            self.index = index
+            self.done = done
+            self.total = total
+
+    class Tail(Message):
+        """The last packets of a large association decoded at once: its ending flow before the scan gets there."""
+
+        def __init__(self, index: AssocIndex, tl: timeline.Timeline) -> None:
+            super().__init__()
+            self.index = index
+            self.timeline = tl
 
     class Saved(Message):
         """The save worker wrote a file (or failed): handled as `on_association_screen_saved`."""
@@ -118,6 +141,18 @@ class AssociationScreen(Screen):
         self.next_refresh = 0.0                       # time.monotonic() before which no refresh starts
         self._load_started = 0.0
         self._refresh_timer = None
+        # a large association: the compact index (lazyassoc), scanned in a worker
+        self.lazy = association.get("packets", 0) >= LAZY_MIN
+        self.index: AssocIndex | None = None
+        self.scan_total = 0
+        self._status_before = None
+        self.tail: timeline.Timeline | None = None     # its last packets, for the ending flow meanwhile
+        self.flow_timeline: timeline.Timeline | None = None
+
+    def action_back(self) -> None:
+        """escape: cancels a timeline search still scanning a large association, else goes back."""
+        if not self.query_one("#ladder", Ladder).cancel_search():
+            self.app.pop_screen()
 
     def title_text(self, a: dict) -> Text:
         """The title line, and while the association may still grow, a notice saying so."""
@@ -296,7 +331,120 @@ class AssociationScreen(Screen):
     def _start_load(self) -> None:
         self.decoding = True
         self._load_started = time.monotonic()
-        self.load(self.association, not self.growing)
+        if not self.lazy and self.association.get("packets", 0) >= LAZY_MIN:
+            self.lazy = True        # a growing association (live) outgrew the full decode: the compact index
+            self.decoded = None
+        if self.lazy:
+            self.scan(self.association, not self.growing)
+        else:
+            self.load(self.association, not self.growing)
+
+    # -- a large association: the compact index ---------------------------------------------------------
+    @work(thread=True, exit_on_error=False, group="association")
+    def scan(self, association: dict, complete: bool) -> None:
+        """Scan the frames not scanned yet into the compact index, showing what is there every second."""
+        worker = get_current_worker()
+        ix: FrameSource | None = self.app.indexer
+        if ix is None:
+            return
+        view = getattr(ix, "frames_view", None)
+        entries = view(association[KEY]) if complete and view is not None else ix.frames_of(association[KEY])
+        idx = self.index
+        if idx is None or entries[:idx.packets] != idx.entries[:idx.packets]:
+            idx = self.index = AssocIndex(association, ix.store, ix.decoder())
+        started = time.monotonic()
+        nxt = [started + SCAN_SHOW[0]]
+        if complete and not idx.packets:     # the ending is at the end: show it before the scan gets there
+            from sctpscope.analysis.indexer import packets_of
+
+            tail = timeline.build(packets_of(entries[-TAIL:], ix.store, ix.decoder()))
+            self.post_message(self.Tail(idx, tail))
+
+        def progress(n: int) -> None:
+            now = time.monotonic()
+            if now >= nxt[0]:
+                nxt[0] = now + SCAN_SHOW[1]
+                self.post_message(self.Scanned(idx, False, len(entries)))
+        if idx.scan(entries, complete, lambda: worker.is_cancelled, progress, every=512):
+            self.post_message(self.Scanned(idx, True, len(entries)))
+
+    def on_association_screen_scanned(self, message: Scanned) -> None:
+        idx = message.index
+        if idx is not self.index:
+            return
+        first = self.timeline is None
+        tl = self.timeline = LazyTimeline(idx)
+        self.frames = FrameNumbers(idx.entries, idx.packets)
+        self.resets = idx.resets
+        self.scan_total = message.total
+        a = self.association
+        note = (f"{len(tl.steps)} chunks in {idx.packets} packets, {len(tl.runs)} folded DATA/SACK runs"
+                f" (compact index: {idx.nbytes() / 2**20:.1f} MiB)")
+        if not message.done:
+            pct = 100 * idx.packets // max(1, message.total)
+            note = f"scanning {idx.packets:,} of {message.total:,} packets ({pct}%) · " + note
+        if tl.unreadable:
+            note += f"; {tl.unreadable} frame(s) could not be decoded again"
+        self.query_one("#timeline-status", Static).update(
+            Text(note + "; enter on a run unfolds it, on a chunk opens its packet", style="dim"))
+        if first:
+            self.query_one("#ladder-head", Static).update(ladder_header(a, self.size.width - 2))
+        self._show_ladder(tl, first)
+        if tl.ending() is not None or self.tail is None:
+            self._fill_ending(tl)
+        self._fill_follow(LazyMessages(idx, FOLLOW_KEEP), idx.unfollowed)
+        self._show_graph(idx.builder.series, first)
+        if message.done:        # while the scan goes on, a stream's messages are those of when it was chosen
+            self.orders = {}
+        if self.query_one("#tabs", TabbedContent).active == "streams":     # else when the tab is shown
+            self._show_current_stream()
+        if message.done:
+            self.decoding = False
+            now = time.monotonic()
+            self.next_refresh = now + max(REFRESH, 4 * (now - self._load_started))
+            if self.pending is not None:
+                self.update_association(*self.pending)
+
+    @on(Ladder.SearchProgress, "#ladder")
+    def search_progress(self, event: Ladder.SearchProgress) -> None:
+        status = self.query_one("#timeline-status", Static)
+        if event.done:
+            if self._status_before is not None:
+                status.update(self._status_before)
+                self._status_before = None
+            if event.text:
+                self.notify(event.text, timeout=2)
+            return
+        if self._status_before is None:
+            self._status_before = status.renderable
+        status.update(Text(event.text, style="bold yellow"))
+
+    def on_association_screen_tail(self, message: Tail) -> None:
+        if message.index is self.index and not self.index.complete and self.index.ending is None:
+            self.tail = message.timeline
+            self._fill_ending(self.tail, partial=True)
+
+    def _show_current_stream(self) -> None:
+        table = self.query_one("#streams-table", DataTable)
+        if self.stream_shown is not None:
+            self._show_stream(self._stream_key(self.stream_shown), keep_cursor=True)
+        elif table.row_count:
+            self._show_stream(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    @on(TabbedContent.TabActivated, "#tabs")
+    def tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if self.lazy and self.timeline is not None and event.pane.id == "streams":
+            self._show_current_stream()
+
+    def _chunk_ref(self, frame: int, tsn: int) -> tuple | None:
+        """("chunk", record, index) of the DATA chunk of TSN `tsn` in `frame`, for the packet screen."""
+        tl = self.timeline
+        if tl is None:
+            return None
+        of = getattr(tl, "steps_of_frame", None)
+        candidates = (tl.steps[i] for i in of(frame)) if of is not None else (s for s in tl.steps if s.frame == frame)
+        step = next((s for s in candidates if s.frame == frame and s.tsn == tsn), None)
+        return ("chunk", step.record, step.index) if step else None
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "association" or event.state not in (WorkerState.ERROR, WorkerState.CANCELLED):
@@ -397,10 +545,12 @@ class AssociationScreen(Screen):
     def _show_ladder(self, tl: timeline.Timeline, first: bool) -> None:
         """The new timeline in the ladder; on a refresh the cursor stays on the same step (or folded run)."""
         ladder = self.query_one("#ladder", Ladder)
-        here = None if first or not ladder.rows else ladder.rows[min(ladder.cursor, len(ladder.rows) - 1)]
+        here = None if first or not len(ladder.rows) else ladder.rows[min(ladder.cursor, len(ladder.rows) - 1)]
         ladder.show(tl, self.association["start"])
         if here is not None and here in ladder.rows:
-            ladder.cursor = ladder.rows.index(here)
+            at = ladder.rows.index(here)
+            if at != ladder.cursor:
+                ladder.cursor = at
 
     def _show_graph(self, sr: series.Series, first: bool) -> None:
         """The new series in the graph; on a refresh the user's choices (direction, stream or path when the
@@ -421,8 +571,11 @@ class AssociationScreen(Screen):
             graph.view = view
         graph.refresh()
 
-    def _fill_ending(self, tl: timeline.Timeline) -> None:
-        flow = timeline.ending_flow(tl)
+    def _fill_ending(self, tl: timeline.Timeline, partial: bool = False) -> None:
+        """The ending flow of `tl` (`partial`: of the association's last TAIL packets, shown while a large
+        association is scanned: the DATA outstanding then is what those packets show)."""
+        flow = tl.ending_flow() if hasattr(tl, "ending_flow") else timeline.ending_flow(tl)
+        self.flow_timeline = tl
         status = self.query_one("#ending-status", Static)
         table = self.query_one("#ending-flow", DataTable)
         if flow.kind == "none":
@@ -438,6 +591,8 @@ class AssociationScreen(Screen):
                        f"{outstanding_text(flow.outstanding[side])}\n")
         d, s = flow.during
         out.append(f"after it began: {d} DATA and {s} SACK chunk(s)")
+        if partial:
+            out.append(f"\n(from the association's last {TAIL} packets while the rest is scanned)", style="dim")
         status.update(out)
         self.flow_steps = flow.steps
         prev = first.ts
@@ -462,8 +617,10 @@ class AssociationScreen(Screen):
         cursor = view.cursor
         view.show(messages, self.association["start"])
         if here is not None:
-            at = next((k for k, i in enumerate(view.shown)
-                       if (messages[i].direction, messages[i].sid, messages[i].tsn) == here), None)
+            key = getattr(messages, "key", None) or (lambda i: (messages[i].direction, messages[i].sid,
+                                                                messages[i].tsn))
+            at = cursor if cursor < len(view.shown) and key(view.shown[cursor]) == here else \
+                next((k for k, i in enumerate(view.shown) if key(i) == here), None)
             view.cursor = at if at is not None else min(cursor, max(0, len(view.shown) - 1))
         if unfollowed > self.unfollowed:
             self.notify(f"follow: {unfollowed} packet(s) could not be decoded again",
@@ -479,7 +636,7 @@ class AssociationScreen(Screen):
         else:
             d, sid = view.stream
             what = f"stream {sid} {'I→R' if d == 0 else 'R→I'}: {n} messages in arrival order"
-        incomplete = sum(1 for i in view.shown if not view.messages[i].complete)
+        incomplete = view.incomplete_count()
         line = Text(f"following {what}", style="bold")
         if incomplete:
             line.append(f", {incomplete} incomplete", style="yellow")
@@ -499,9 +656,7 @@ class AssociationScreen(Screen):
         cur = event.view.current()
         if cur is not None:
             m = cur[1]
-            step = next((s for s in (self.timeline.steps if self.timeline else ())
-                         if s.frame == m.frames[0] and s.tsn == m.tsn), None)
-            self.open_packet(m.frames[0], ("chunk", step.record, step.index) if step else None)
+            self.open_packet(m.frames[0], self._chunk_ref(m.frames[0], m.tsn))
 
     @on(FollowView.SaveRequested, "#follow-list")
     def follow_save(self, event: FollowView.SaveRequested) -> None:
@@ -514,19 +669,22 @@ class AssociationScreen(Screen):
         k, m = cur
         a = self.association
         if event.what == "message":
-            wanted = [m]
+            keys = [(m.direction, m.sid, m.tsn, m.complete)]
             default = f"assoc{a['id']}-msg{k}.bin"
             question = f"Save message #{k} ({m.size} bytes) to the file:"
         else:
-            wanted = [view.messages[i] for i in view.shown]
+            msgs = view.messages
+            if hasattr(msgs, "key"):        # a large association: from the compact index
+                keys = [(*msgs.key(i), msgs.complete(i)) for i in view.shown]
+            else:
+                keys = [(x.direction, x.sid, x.tsn, x.complete) for x in (msgs[i] for i in view.shown)]
             if view.stream is None:
                 default = f"assoc{a['id']}-all.bin"
-                question = f"Save the {len(wanted)} messages of every stream, one after the other, to the file:"
+                question = f"Save the {len(keys)} messages of every stream, one after the other, to the file:"
             else:
                 d, sid = view.stream
                 default = f"assoc{a['id']}-{'ir' if d == 0 else 'ri'}-sid{sid}.bin"
-                question = f"Save the {len(wanted)} messages of stream {sid}, one after the other, to the file:"
-        keys = [(x.direction, x.sid, x.tsn, x.complete) for x in wanted]
+                question = f"Save the {len(keys)} messages of stream {sid}, one after the other, to the file:"
         self.app.push_screen(PromptScreen(question, default),
                              lambda path: self.save_messages(keys, os.path.expanduser(path)) if path else None)
 
@@ -596,16 +754,45 @@ class AssociationScreen(Screen):
         side = 0 if arrow == DIRECTION_ARROWS[I2R] else 1
         k = (side, int(sid))
         so = self.orders.get(k)
+        if so is None and self.lazy:         # a large association: the stream's messages built in a worker
+            self.stream_shown = k
+            self.query_one("#order-summary", Static).update(
+                Text(f"building the messages of stream {sid} ({self.timeline.data.sizes.get(k, 0):,} DATA chunks)…",
+                     style="italic"))
+            self._order_stream(k, key, keep_cursor)
+            return
         if so is None:
             so = self.orders[k] = ordering.stream_order(self.timeline.data.get(k, ()), self.resets.of(*k))
         self.stream_shown = k
         direction = "initiator_to_responder" if side == 0 else "responder_to_initiator"
-        self.query_one("#order-summary", Static).update(order_summary(direction, int(sid), so))
+        summary = order_summary(direction, int(sid), so)
+        if getattr(so, "truncated", 0):
+            summary.append(f"  (the first {STREAM_MAX:,} of its {so.truncated:,} DATA chunks)", style="yellow")
+        self.query_one("#order-summary", Static).update(summary)
         view = self.query_one("#ordering", OrderingView)
         cursor = view.cursor
         view.show(so, self.association["start"])
         if keep_cursor and view.row_count():
             view.cursor = min(cursor, view.row_count() - 1)
+
+    @work(thread=True, exclusive=True, group="order", exit_on_error=False)
+    def _order_stream(self, k: tuple[int, int], key: str, keep_cursor: bool) -> None:
+        """A large association's stream: its first STREAM_MAX DATA chunks in order (the figures of the whole
+        stream are the table's, from the analysis)."""
+        tl = self.timeline
+        refs = tl.data.get(k, ())
+        if len(refs) > STREAM_MAX:
+            refs = refs[:STREAM_MAX]
+        so = ordering.stream_order(refs, self.resets.of(*k))
+        so.truncated = len(tl.data.get(k, ())) if len(refs) == STREAM_MAX else 0  # type: ignore[attr-defined]
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._stream_built, tl, k, so, key, keep_cursor)
+
+    def _stream_built(self, tl, k: tuple[int, int], so, key: str, keep_cursor: bool) -> None:
+        if getattr(tl, "ix", tl) is getattr(self.timeline, "ix", self.timeline):
+            self.orders[k] = so
+            if self.stream_shown == k:
+                self._show_stream(key, keep_cursor)
 
     @staticmethod
     def _stream_key(k: tuple[int, int]) -> str:
@@ -636,13 +823,11 @@ class AssociationScreen(Screen):
         m = view.message_at(event.index)
         if m is None:
             return
-        step = next((s for s in (self.timeline.steps if self.timeline else ())
-                     if s.frame == m.frame_first and s.tsn == m.tsn_first), None)
-        self.open_packet(m.frame_first, ("chunk", step.record, step.index) if step else None)
+        self.open_packet(m.frame_first, self._chunk_ref(m.frame_first, m.tsn_first))
 
     @on(DataTable.RowSelected, "#ending-flow")
     def flow_selected(self, event: DataTable.RowSelected) -> None:
-        st = self.timeline.steps[self.flow_steps[int(event.row_key.value[1:])]]
+        st = self.flow_timeline.steps[self.flow_steps[int(event.row_key.value[1:])]]
         self.open_packet(st.frame, ("chunk", st.record, st.index))
 
     @on(DataTable.RowSelected, "#events-table")

@@ -37,7 +37,7 @@ class PacketScreen(Screen):
                  title: str = "") -> None:
         super().__init__()
         self.frame = frame
-        self.frames = list(frames) if frames else []
+        self.frames = frames if frames is not None and not isinstance(frames, (list, range)) else list(frames or [])
         self.select = select                 # ("chunk", record index, chunk index) to put the cursor on
         self.context = title
         self.root_node: Node | None = None

@@ -54,18 +54,39 @@ class FollowView(VirtualList):
         self.shown: list[int] = []                  # indices into messages
         self._upper: dict[int, str | None] = {}
 
-    def show(self, messages: list, t0: float) -> None:
+    def show(self, messages, t0: float) -> None:
+        """`messages`: a list of follow.Messages, or lazyassoc.LazyMessages (a large association: each message
+        reassembled again when shown)."""
         self.messages, self.t0 = messages, t0
-        self.streams = sorted({(m.direction, m.sid) for m in messages})
+        if hasattr(messages, "streams"):
+            self.streams = messages.streams()
+        else:
+            self.streams = sorted({(m.direction, m.sid) for m in messages})
         self._upper.clear()
         self.set_stream(self.stream if self.stream in self.streams else None)
 
     def set_stream(self, stream: tuple[int, int] | None) -> None:
         self.stream = stream
-        self.shown = [i for i, m in enumerate(self.messages) if stream is None or (m.direction, m.sid) == stream]
+        msgs = self.messages
+        if hasattr(msgs, "of_stream"):
+            self.shown = msgs.of_stream(stream)
+        else:
+            self.shown = [i for i, m in enumerate(msgs) if stream is None or (m.direction, m.sid) == stream]
+        self._incomplete: int | None = None
         self.cursor = 0
         self.rows_changed()
         self.post_message(self.Changed(self))
+
+    def incomplete_count(self) -> int:
+        """Messages shown that miss fragments (counted once per stream shown)."""
+        if getattr(self, "_incomplete", None) is None:
+            msgs = self.messages
+            if hasattr(msgs, "count_incomplete"):
+                self._incomplete = msgs.count_incomplete(self.shown)
+                return self._incomplete
+            done = msgs.complete if hasattr(msgs, "complete") else (lambda i: msgs[i].complete)
+            self._incomplete = sum(1 for i in self.shown if not done(i))
+        return self._incomplete
 
     def upper(self, i: int) -> str | None:
         """The upper-layer one-liner of message i (decode.upper), computed once."""

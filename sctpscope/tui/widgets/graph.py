@@ -192,8 +192,13 @@ class Graph(Widget, can_focus=True):
         key = (self.side, self.stream, self.bucket_size())
         cached = self._bucketed
         if cached is None or cached[0] != key:
-            new = throughput(self.direction(), self.series.start, key[2], self.stream) \
-                if self.series.start is not None else []
+            hist = getattr(self.direction().data, "histogram", None)     # a large association (lazyassoc)
+            if self.series.start is None:
+                new = []
+            elif hist is not None:
+                new = hist.buckets(self.series.start, key[2], self.stream)
+            else:
+                new = throughput(self.direction(), self.series.start, key[2], self.stream)
             if cached is not None and cached[0][:2] == key[:2] and 0 <= self.sel < len(cached[1]):
                 last = cached[1][self.sel].last
                 self.sel = max((i for i, b in enumerate(new) if b.ts <= last), default=0)
