@@ -160,11 +160,13 @@ class Association:
         self.flows = (DataFlow(), DataFlow())
         self.negotiated: list[int | None] | None = None        # streams each way at the handshake
         self.stream_counts: list[int | None] | None = None     # ...and after RE-CONFIG Add Streams since
-        self.ending: dict[str, Any] = {"kind": "none", "by": None, "first_frame": None, "abort_causes": []}
+        self.ending: dict[str, Any] = _NO_ENDING      # shared until the association ends (replaced, never changed)
         self.shutdown_sent = [False, False]
         self.closed = False
         self.aborted = False
-        self.events: list[dict] = []
+        #: (ts, frame, type, endpoint name or None, further keys or None): a tuple each, made a contract dict
+        #: by `as_dict` (a dict per event would be most of a short association's memory)
+        self.events: list[tuple[float, int | None, str, str | None, dict | None]] = []
         self.anomalies: list[dict] = []
         self.anomaly_count = 0
         self.checksums: tuple[Tally, Tally] = (Tally(), Tally())   # per sender: status -> count, except good CRC32c
@@ -199,11 +201,8 @@ class Association:
         if len(self.events) >= MAX_EVENTS:
             self.events_dropped += 1
             return
-        ev = {"ts": ts, "frame": frame, "type": kind}
-        if endpoint is not None:
-            ev["endpoint"] = SIDE_NAMES[endpoint]
-        ev.update(extra)
-        self.events.append(ev)
+        self.events.append((ts, frame, kind, SIDE_NAMES[endpoint] if endpoint is not None else None,
+                            extra if extra else None))
 
     def anomaly(self, frame: int | None, kind: str, detail: str) -> None:
         self.anomaly_count += 1
@@ -484,12 +483,11 @@ class Association:
         if len(self.events) >= MAX_EVENTS:
             self.events_dropped += 2
             return
-        told = {"type": "STREAM_CHANGE", "endpoint": SIDE_NAMES[1 - asker], "direction": DIRECTIONS[asker],
-                "added": n, "streams": total}
         at = len(self.events)
-        while at and self.events[at - 1]["frame"] > frame:      # in frame order, before later events
+        while at and (self.events[at - 1][1] or 0) > frame:      # in frame order, before later events
             at -= 1
-        self.events.insert(at, {"ts": ts, "frame": frame, **told})
+        self.events.insert(at, (ts, frame, "STREAM_CHANGE", SIDE_NAMES[1 - asker],
+                                {"direction": DIRECTIONS[asker], "added": n, "streams": total}))
         self.event(rec.ts, rec.frame, "STREAM_CHANGE", asker, direction=DIRECTIONS[asker], added=n, streams=total)
 
     @staticmethod
@@ -567,16 +565,13 @@ class Association:
                              f"{inc} message(s) from the {who} still missing fragments")
         if self.init_seen and not self.init_ack_seen and not self.aborted:
             self.anomaly(self.first_frame, "unanswered_init", "no INIT ACK answered the INIT")
-            if not any(e["type"] == "CANT_STR_ASSOC" for e in self.events):
+            if not any(e[2] == "CANT_STR_ASSOC" for e in self.events):
                 self.event(self.end, self.last_frame, "CANT_STR_ASSOC", INITIATOR)
         if self.restart_of is not None:
             self.anomaly(self.first_frame, "restart", restart_detail(self.restart_of.id))
         # a finding or an event that names no frame (None) goes last rather than stopping the sort
         self.anomalies.sort(key=_by_frame)
-        self.events.sort(key=_by_frame)
-        for ev in self.events:
-            if isinstance(ev.get("new_association"), Association):
-                ev["new_association"] = ev["new_association"].id
+        self.events.sort(key=_event_frame)
 
     def absorb(self, other: "Association") -> None:
         """Fold in `other`, the same association seen from the opposite INIT of an INIT collision:
@@ -623,7 +618,7 @@ class Association:
     def snapshot_dict(self) -> dict:
         """The contract dict as if the capture ended now; the association goes on unchanged (live views,
         progressive indexing)."""
-        events, anomalies, count = [dict(e) for e in self.events], list(self.anomalies), self.anomaly_count
+        events, anomalies, count = list(self.events), list(self.anomalies), self.anomaly_count
         dropped = self.events_dropped
         try:
             self.finish()
@@ -661,7 +656,8 @@ class Association:
                        for s in (INITIATOR, RESPONDER)},
             "streams": streams,
             "retransmissions": {"initiator": flows[0].retransmissions, "responder": flows[1].retransmissions},
-            "ending": self.ending, "events": self.events, "anomalies": self.anomalies,
+            "ending": dict(self.ending), "events": [_event_dict(e) for e in self.events],
+            "anomalies": self.anomalies,
             # beyond the contract
             "extensions": sorted(set(self.eps[0].extensions) & set(self.eps[1].extensions)),
             "paths": paths, "primary_path_changes": self.primary_changes,
@@ -682,6 +678,27 @@ class Association:
 def _by_frame(d: dict) -> tuple[bool, int]:
     f = d.get("frame")
     return (True, 0) if f is None else (False, f)
+
+
+def _event_frame(e: tuple) -> tuple[bool, int]:
+    f = e[1]
+    return (True, 0) if f is None else (False, f)
+
+
+_NO_ENDING: Final[dict[str, Any]] = {"kind": "none", "by": None, "first_frame": None, "abort_causes": []}
+
+
+def _event_dict(e: tuple) -> dict:
+    """An event as the contract has it: ts, frame, type, endpoint (when one), then its own keys; an
+    association named by a RESTART is given by its id."""
+    ts, frame, kind, endpoint, extra = e
+    d: dict[str, Any] = {"ts": ts, "frame": frame, "type": kind}
+    if endpoint is not None:
+        d["endpoint"] = endpoint
+    if extra:
+        for k, v in extra.items():
+            d[k] = v.id if isinstance(v, Association) else v
+    return d
 
 
 def _hb_info(c) -> bytes:

@@ -76,6 +76,10 @@ def open_session(args, *, ports: tuple[int, ...], snapshots: bool, err=sys.stder
         if args.user:
             from sctpscope.live.privileges import drop_privileges
 
+            # Everything the analysis imports late is imported now: once the user changes, modules (the
+            # standard library's among them) may lie where that user cannot read.
+            import sctpscope.report.document  # noqa: F401
+            import sctpscope.report.summary  # noqa: F401
             drop_privileges(args.user)
             if output.ring and not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
                 raise _fail(f"--user {args.user} cannot create the next ring files in "
@@ -140,6 +144,9 @@ def run_headless(session: LiveSession, args, out, err) -> int:
             signal.signal(s, h)
     if tty:
         err.write("\r\x1b[K")
+    if session.document is None:
+        # the analysis stopped before its report (what it captured is in the files, complete)
+        raise SctpscopeError(str(session.error) if session.error else "the analysis ended without a report")
     doc = session.report()
     if args.json:
         out.write(json.dumps(doc, indent=1) + "\n")
