@@ -698,9 +698,11 @@ class AssocIndex:
 
 
 # -- the views' sequences --------------------------------------------------------------------------------
-class _Steps(Sequence):
-    def __init__(self, ix: AssocIndex, n: int) -> None:
-        self.ix, self.n = ix, n
+class _Lazy(Sequence):
+    """A sequence of n items made on demand by `_item(i)` (negative indexes and slices as a list's)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
 
     def __len__(self) -> int:
         return self.n
@@ -712,44 +714,43 @@ class _Steps(Sequence):
             i += self.n
         if not 0 <= i < self.n:
             raise IndexError(i)
+        return self._item(i)
+
+    def __iter__(self):
+        for i in range(self.n):
+            yield self._item(i)
+
+    def _item(self, i: int):
+        raise NotImplementedError
+
+
+class _Steps(_Lazy):
+    def __init__(self, ix: AssocIndex, n: int) -> None:
+        super().__init__(n)
+        self.ix = ix
+
+    def _item(self, i: int):
         return self.ix.step(i)
 
 
-class _Runs(Sequence):
+class _Runs(_Lazy):
     def __init__(self, ix: AssocIndex, n: int) -> None:
-        self.ix, self.n = ix, n
+        super().__init__(n)
+        self.ix = ix
         self.starts = ix.run_start
         self.ends = ix.run_end
 
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, k):
-        if isinstance(k, slice):
-            return [self[j] for j in range(*k.indices(self.n))]
-        if k < 0:
-            k += self.n
-        if not 0 <= k < self.n:
-            raise IndexError(k)
-        return self.ix.run(k)
+    def _item(self, i: int):
+        return self.ix.run(i)
 
 
-class _StreamRefs(Sequence):
+class _StreamRefs(_Lazy):
     def __init__(self, ix: AssocIndex, ordinals: array, n: int) -> None:
-        self.ix, self.ordinals, self.n = ix, ordinals, n
+        super().__init__(n)
+        self.ix, self.ordinals = ix, ordinals
 
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, j):
-        if isinstance(j, slice):
-            return [self[k] for k in range(*j.indices(self.n))]
-        return self.ix.data_ref(self.ordinals[j])
-
-    def __iter__(self):
-        ref = self.ix.data_ref
-        for j in range(self.n):
-            yield ref(self.ordinals[j])
+    def _item(self, i: int):
+        return self.ix.data_ref(self.ordinals[i])
 
 
 class _StreamData:
@@ -871,25 +872,16 @@ class LazyTimeline:
         return None
 
 
-class LazyMessages(Sequence):
+class LazyMessages(_Lazy):
     """The association's user messages in arrival order as follow.Messages, each reassembled again when asked
     for (a few kept)."""
 
     def __init__(self, ix: AssocIndex, keep: int = 512) -> None:
+        super().__init__(len(ix.m_size))
         self.ix, self.keep = ix, keep
-        self.n = len(ix.m_size)
         self._cache: OrderedDict[int, Message] = OrderedDict()
 
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(self.n))]
-        if i < 0:
-            i += self.n
-        if not 0 <= i < self.n:
-            raise IndexError(i)
+    def _item(self, i: int):
         m = self._cache.get(i)
         if m is None:
             m = self._cache[i] = self.ix.message(i, self.keep)
