@@ -94,6 +94,20 @@ def programs(procs: dict[int, str]) -> list[str]:
     return sorted(os.path.basename(c.split()[0]) for c in procs.values())
 
 
+def settled(pids: list[int], want: list[str]) -> dict[int, str]:
+    """The processes below `pids` once they are the programs `want`: a child forked by tshark shows tshark's
+    command line until it has executed dumpcap, so a look at the wrong moment sees one tshark too many."""
+    def look():
+        procs = {k: v for pid in pids for k, v in descendants(pid).items()}
+        return procs if programs(procs) == want else None
+    found = look()
+    if found is None:
+        until(look, f"the processes {want}")
+        found = look() or {}
+    assert programs(found) == want, found
+    return found
+
+
 def left_behind(procs: dict[int, str]) -> dict[int, str]:
     """Those of `procs` still running (the same pid with the same command line)."""
     return {pid: c for pid, c in procs.items() if cmdline(pid) == c}
@@ -123,12 +137,11 @@ def test_engine_matches_dumpcap_and_its_own_report(engine, net, tmp_path):
     dump = start_dumpcap(net, f"ref-{engine}", ref)
     path = tmp_path / f"{engine}.pcapng"
     live, tmpdir = start_engine(net, engine, tmp_path, engine, "-i", net.if_a, "-w", path)
-    procs = descendants(live.pid)
     if engine == "tshark":              # pyshark's dumpcap, tshark, and the dumpcap tshark runs on its input
-        assert programs(procs) == ["dumpcap", "dumpcap", "tshark"], procs
+        procs = settled([live.pid], ["dumpcap", "dumpcap", "tshark"])
         until(lambda: any(tmpdir.iterdir()), "tshark's temporary file where TMPDIR says")
     else:
-        assert programs(procs) == ["dumpcap"], procs
+        procs = settled([live.pid], ["dumpcap"])
 
     noise(net)
     sent = {
@@ -180,8 +193,7 @@ def test_count_and_duration_stop_the_tshark_engine_cleanly(net, tmp_path):
                                     "-w", tmp_path / "count.pcapng")
     dur, dur_tmp = start_engine(net, "duration", tmp_path, "tshark", "-i", net.if_a, "--duration", "3",
                                 "-w", tmp_path / "duration.pcapng")
-    procs = {**descendants(count.pid), **descendants(dur.pid)}
-    assert programs(procs) == ["dumpcap"] * 4 + ["tshark"] * 2
+    procs = settled([count.pid, dur.pid], ["dumpcap"] * 4 + ["tshark"] * 2)
     echo(net, "stops", V4[1], ["one", "two", "three", "four"])
     assert count.wait(WAIT) == 0, net.text("count")
     assert dur.wait(WAIT) == 0, net.text("duration")

@@ -60,6 +60,7 @@ class AssociationsScreen(Screen):
         self.t0: float | None = None
         self.done = False
         self._next_refresh = 0.0           # while indexing: no new sort of the list before this (monotonic)
+        self._refresh_timer = None         # a sort put off by the rule above, done when it allows
         self.matches: Matches | None = None      # the display filter's result (None: no display filter)
 
     def compose(self) -> ComposeResult:
@@ -131,12 +132,13 @@ class AssociationsScreen(Screen):
         # 100,000 rows takes a while): the keys get the rest of the time.
         now = time.monotonic()
         if (p.changed or p.gone or p.done) and (p.done or p.gone or now >= self._next_refresh):
-            self.refresh_rows()
-            took = time.monotonic() - now
-            self._next_refresh = time.monotonic() + max(REFRESH_EVERY, 4 * took)
+            self._sorted_now(now)
             self._pass_on(p)
         elif p.changed:
             self._pass_on(p)
+            # shown when the rule allows, even if nothing changes after this (a live capture gone quiet)
+            if self._refresh_timer is None:
+                self._refresh_timer = self.set_timer(max(0.0, self._next_refresh - now), self._put_off_sort)
         table = self.query_one("#associations", AssociationTable)
         if table.row_count() and not table.display:
             table.display = True
@@ -195,6 +197,18 @@ class AssociationsScreen(Screen):
             rows = [r for r in rows if r[3]["id"] in self.matches.ids]
         rows.sort(key=lambda r: r[1][self.sort_column], reverse=self.sort_reverse)
         return rows
+
+    def _sorted_now(self, now: float) -> None:
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
+            self._refresh_timer = None
+        self.refresh_rows()
+        took = time.monotonic() - now
+        self._next_refresh = time.monotonic() + max(REFRESH_EVERY, 4 * took)
+
+    def _put_off_sort(self) -> None:
+        self._refresh_timer = None
+        self._sorted_now(time.monotonic())
 
     def refresh_rows(self) -> None:
         table = self.query_one("#associations", AssociationTable)
