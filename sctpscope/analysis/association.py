@@ -347,7 +347,7 @@ class Association:
 
     def _heartbeat(self, c, side: int, rec, ps) -> None:
         ps.heartbeats += 1
-        info = _hb_info(c)
+        info = hb_info(c)
         early = self.early_acks.pop((side, info), None) if self.early_acks else None
         if early is not None and early >= rec.ts:
             ps.rtt.add(early - rec.ts)      # answered already: neither pending nor outstanding
@@ -368,9 +368,9 @@ class Association:
         self.hb_outstanding[key] = True
 
     def _heartbeat_ack(self, c, side: int, rec, ps) -> None:
-        sent = self.heartbeats.pop((1 - side, _hb_info(c)), None)
+        sent = self.heartbeats.pop((1 - side, hb_info(c)), None)
         if sent is None and len(self.early_acks) < 1024:
-            self.early_acks[(1 - side, _hb_info(c))] = rec.ts
+            self.early_acks[(1 - side, hb_info(c))] = rec.ts
         if sent is not None:
             p = self.paths.get(sent[1])
             if p is not None:
@@ -701,7 +701,7 @@ def _event_dict(e: tuple) -> dict:
     return d
 
 
-def _hb_info(c) -> bytes:
+def hb_info(c) -> bytes:
     for p in getattr(c, "params", ()):
         v = getattr(p, "info", None) or getattr(p, "value", None)
         if v is not None:

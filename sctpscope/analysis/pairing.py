@@ -23,6 +23,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sctpscope.analysis.association import (ASCONF, ASCONF_ACK, DATA, HEARTBEAT, HEARTBEAT_ACK, I_DATA, NR_SACK,
+                                            SACK, hb_info)
+
 TSN_SLACK = 4096        # TSNs a cumulative ack may trail the first TSN captured from the other way
 TSN_AHEAD = 64          # ...or lead the highest one (DATA the capture missed)
 KEEP = 16               # heartbeat infos and ASCONF serials remembered per flow
@@ -35,22 +38,10 @@ MISSING = {"sack": "no SACK acknowledges TSNs the other sent",
            "asconf": "no ASCONF-ACK carries the serial of an ASCONF of the other",
            "addresses": "their address pairs are not each other's reverse"}
 
-_DATA, _SACK, _HB, _HB_ACK, _NR_SACK, _I_DATA, _ASCONF_ACK, _ASCONF = 0, 3, 4, 5, 16, 64, 128, 193
-
 
 def _signed(d: int) -> int:
     d &= 0xFFFFFFFF
     return d - 0x100000000 if d >= 0x80000000 else d
-
-
-def _hb_info(c) -> bytes | None:
-    for p in getattr(c, "params", ()):
-        v = getattr(p, "info", None)
-        if v is None:
-            v = getattr(p, "value", None)
-        if v is not None:
-            return bytes(v)
-    return None
 
 
 class Evidence:
@@ -73,7 +64,7 @@ class Evidence:
         changed = False
         for c in packet.chunks:
             t = c.type
-            if t == _DATA or t == _I_DATA:
+            if t == DATA or t == I_DATA:
                 tsn = getattr(c, "tsn", None)
                 if tsn is None:
                     continue
@@ -86,19 +77,19 @@ class Evidence:
                 elif _signed(tsn - self.tsn_lo) < 0:
                     self.tsn_lo = tsn
                     changed = True
-            elif t == _SACK or t == _NR_SACK:
+            elif t == SACK or t == NR_SACK:
                 ack = getattr(c, "cum_tsn_ack", None)
                 if ack is not None and (self.ack_hi is None or _signed(ack - self.ack_hi) > 0):
                     self.ack_hi = ack
                     changed = True
-            elif t == _HB or t == _HB_ACK:
-                info = _hb_info(c)
-                if info is not None:
-                    changed |= _remember(self.hb_sent if t == _HB else self.hb_acked, info)
-            elif t == _ASCONF or t == _ASCONF_ACK:
+            elif t == HEARTBEAT or t == HEARTBEAT_ACK:
+                info = hb_info(c)
+                if info:                # an empty info would match every other empty one
+                    changed |= _remember(self.hb_sent if t == HEARTBEAT else self.hb_acked, info)
+            elif t == ASCONF or t == ASCONF_ACK:
                 serial = getattr(c, "serial", None)
                 if serial is not None:
-                    changed |= _remember(self.asconf_sent if t == _ASCONF else self.asconf_acked, serial)
+                    changed |= _remember(self.asconf_sent if t == ASCONF else self.asconf_acked, serial)
         return changed
 
 

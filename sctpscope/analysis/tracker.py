@@ -273,11 +273,7 @@ class Analysis:
             # an association with a handshake: its addresses are known (INIT / INIT ACK / the packets so far)
             addressed = rec.src in a.eps[side].addresses and rec.dst in a.eps[1 - side].addresses
             scored.append(((False, False, False, addressed), (a, side)))
-        for other in self._gather((dport, sport), ((rec.src, rec.dst),), ev, None):
-            oa = other.assoc
-            v = pairing.vector(ev, src, dst, other.evidence, oa.eps[0].addresses, oa.eps[1].addresses, sport == dport)
-            if v is not None:
-                scored.append((v, other))
+        scored += self._scored((dport, sport), ((rec.src, rec.dst),), ev, src, dst, None)
         choice, _ = pairing.best(scored)
         if isinstance(choice, Lone) and self._best_for(choice, ev, src, dst) is not None:
             choice = None                   # a flow already seen is as good a match for it
@@ -307,15 +303,12 @@ class Analysis:
     def _best_for(self, lone: Lone, ev: Evidence, src: set[str], dst: set[str]) -> Lone | None:
         """A lone flow the same way as a new flow (ev, src, dst) that matches `lone` at least as well."""
         la = lone.assoc
-        same = lone.key[0] == lone.key[1]
-        mine = pairing.vector(ev, src, dst, lone.evidence, la.eps[0].addresses, la.eps[1].addresses, same)
+        mine = pairing.vector(ev, src, dst, lone.evidence, la.eps[0].addresses, la.eps[1].addresses,
+                              lone.key[0] == lone.key[1])
         if mine is None:
             return None
-        for other in self._gather((lone.key[1], lone.key[0]), lone.paths, lone.evidence, lone):
-            oa = other.assoc
-            v = pairing.vector(other.evidence, oa.eps[0].addresses, oa.eps[1].addresses, lone.evidence,
-                               la.eps[0].addresses, la.eps[1].addresses, same)
-            if v is not None and v >= mine:
+        for v, other in self._candidates(lone):     # the evidence is symmetric: either way round
+            if v >= mine and isinstance(other, Lone):
                 return other
         return None
 
@@ -392,12 +385,18 @@ class Analysis:
     def _candidates(self, lone: Lone) -> list[tuple[tuple[bool, bool, bool, bool], object]]:
         """The lone flows the other way that could be `lone`'s partner, with their evidence."""
         la = lone.assoc
-        same = lone.key[0] == lone.key[1]
+        return self._scored((lone.key[1], lone.key[0]), lone.paths, lone.evidence, la.eps[0].addresses,
+                            la.eps[1].addresses, lone)
+
+    def _scored(self, ports: Ports, paths, ev: Evidence, sent_from: set[str], sent_to: set[str],
+                exclude: Lone | None) -> list[tuple[tuple[bool, bool, bool, bool], object]]:
+        """The lone flows sent on `ports` (see `_gather`) with the evidence that each is one association with
+        a flow the other way that sent `ev` from `sent_from` to `sent_to` (those that cannot be are left out)."""
         out: list[tuple[tuple[bool, bool, bool, bool], object]] = []
-        for other in self._gather((lone.key[1], lone.key[0]), lone.paths, lone.evidence, lone):
+        for other in self._gather(ports, paths, ev, exclude):
             oa = other.assoc
-            v = pairing.vector(lone.evidence, la.eps[0].addresses, la.eps[1].addresses, other.evidence,
-                               oa.eps[0].addresses, oa.eps[1].addresses, same)
+            v = pairing.vector(ev, sent_from, sent_to, other.evidence, oa.eps[0].addresses, oa.eps[1].addresses,
+                               ports[0] == ports[1])
             if v is not None:
                 out.append((v, other))
         return out
@@ -426,7 +425,7 @@ class Analysis:
         if x.journal is not None and y.journal is not None:
             host = Association(xa.id, xa.first_frame, xa.start, Endpoint(x.key[0], y.key[2]),
                                Endpoint(x.key[1], x.key[2]), self.path_max_retrans)
-            entries = [(o, s, r) for o, s, r in x.journal] + [(o, 1 - s, r) for o, s, r in y.journal]
+            entries = x.journal + [(o, 1 - s, r) for o, s, r in y.journal]
             entries.sort(key=lambda e: e[0])
             for _, s, r in entries:
                 host.packet(r, s, scratch)
